@@ -1,0 +1,36 @@
+# make synth: synthesize the example app (no AWS account needed).
+# make test:  run the tests.
+# Both create .venv (Python packages and Node.js 24) and install what they need first.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+# The virtual environment's python, node and npx come first, so jsii and the CDK CLI run on Node 24.
+export PATH := $(VENV)/bin:$(PATH)
+export VIRTUAL_ENV := $(VENV)
+PIP := python -m pip install --quiet --quiet --disable-pip-version-check
+
+.PHONY: synth test clean
+
+synth: $(VENV)/.runtime node_modules/.installed
+	npx --loglevel=error cdk synth --quiet
+	@echo "Wrote cdk.out/RunningModelExample.template.json"
+
+test: $(VENV)/.dev
+	python -m pytest
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.runtime
+	npm ci --loglevel=error
+	touch $@

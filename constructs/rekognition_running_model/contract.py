@@ -1,0 +1,37 @@
+"""The resource contract, construct side. Its twin is lambda/running_model/contract.py.
+
+tests/test_contract.py checks that both sides agree, so keep every name here and there.
+"""
+
+RESOURCE_TYPE = "Custom::RekognitionRunningModel"
+
+PROP_PROJECT_VERSION_ARN = "ProjectVersionArn"
+PROP_MIN_INFERENCE_UNITS = "MinInferenceUnits"
+PROP_MAX_INFERENCE_UNITS = "MaxInferenceUnits"
+PROP_PROJECT_ARN = "ProjectArn"
+PROP_SERVICE_TIMEOUT = "ServiceTimeout"
+
+ATTR_PROJECT_VERSION_ARN = "ProjectVersionArn"
+ATTR_STATUS = "Status"
+ATTR_MIN_INFERENCE_UNITS = "MinInferenceUnits"
+ATTR_MAX_INFERENCE_UNITS = "MaxInferenceUnits"
+
+# The patterns of Rekognition's own API reference (StartProjectVersion, DescribeProjectVersions).
+PROJECT_VERSION_ARN_PATTERN = (
+    r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
+    r"project/(?P<project>[a-zA-Z0-9_.\-]{1,255})/version/(?P<version>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
+)
+PROJECT_ARN_PATTERN = (
+    r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
+    r"project/(?P<project>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
+)
+
+# Rekognition allows 1 inference unit at least; CloudFormation allows a custom resource 1 hour at most.
+MIN_INFERENCE_UNITS_FLOOR = 1
+SERVICE_TIMEOUT_MAX_SECONDS = 3600
+# Shorter timeouts leave no time to poll, clean up and answer (see settings.DEADLINE_MARGIN_SECONDS).
+SERVICE_TIMEOUT_MIN_SECONDS = 300
+
+# Prefix of the EventBridge rules and Lambda statement ids the handler creates to poll; the
+# construct scopes the handler's IAM to names starting with it (followed by its own suffix).
+POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"

@@ -1,0 +1,116 @@
+"""RunningModel: a Rekognition Custom Labels model that runs exactly as long as the stack says."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Token
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from . import contract
+from .arns import ModelVersionArn
+from .handler import RunningModelHandler
+from .registry import ModelVersionRegistry
+from .validation import problems_with
+
+
+class RunningModel(Construct):
+    """Starts a Rekognition Custom Labels model version on deploy and stops it on destroy.
+
+    ``cdk deploy`` completes when the model is RUNNING with the requested inference units;
+    ``cdk destroy`` when it is STOPPED. Changing ``project_version_arn`` starts the new version
+    first and stops the old one once the new one runs (blue/green); changing the units restarts
+    the model with them.
+
+    :param project_version_arn: ARN of the model version to run.
+    :param min_inference_units: inference units the model runs with, and is billed for. Default: 1.
+    :param max_inference_units: upper limit for Rekognition's auto-scaling. Default: none (no auto-scaling).
+    :param project_arn: ARN of the model's project. Default: looked up by project name at deploy
+        time (the handler then also needs rekognition:DescribeProjects).
+    :param timeout: how long deploy and destroy wait for the model, 5 to 60 minutes.
+        Default: 60 minutes (CloudFormation's maximum for a custom resource).
+    :param removal_policy: RETAIN leaves the model running when the resource leaves the stack.
+        Default: RemovalPolicy.DESTROY (stop it).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        project_version_arn: str,
+        min_inference_units: int = 1,
+        max_inference_units: Optional[int] = None,
+        project_arn: Optional[str] = None,
+        timeout: Duration = Duration.minutes(60),
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(scope, id)
+        problems = problems_with(
+            project_version_arn=project_version_arn,
+            min_inference_units=min_inference_units,
+            max_inference_units=max_inference_units,
+            project_arn=project_arn,
+            timeout=timeout,
+        )
+        if not problems and not Token.is_unresolved(project_version_arn):
+            owner = ModelVersionRegistry.of(self).claim(project_version_arn, self.node.path)
+            if owner:
+                problems.append(
+                    f"project_version_arn: received {project_version_arn!r}, which {owner} runs already; "
+                    "expected one RunningModel per model version in an app"
+                )
+        if problems:
+            raise ValueError(f"RunningModel {self.node.path}: invalid properties\n  - " + "\n  - ".join(problems))
+
+        version = ModelVersionArn.of(project_version_arn)
+        handler = RunningModelHandler.of(self)
+        handler.allow_model(version, looks_up_project=project_arn is None)
+
+        properties: dict[str, object] = {
+            contract.PROP_PROJECT_VERSION_ARN: project_version_arn,
+            contract.PROP_MIN_INFERENCE_UNITS: min_inference_units,
+        }
+        if max_inference_units is not None:
+            properties[contract.PROP_MAX_INFERENCE_UNITS] = max_inference_units
+        if project_arn is not None:
+            properties[contract.PROP_PROJECT_ARN] = project_arn
+        self._resource = CustomResource(
+            self,
+            "Resource",
+            service_token=handler.function.function_arn,
+            resource_type=contract.RESOURCE_TYPE,
+            properties=properties,
+            service_timeout=timeout,
+            removal_policy=removal_policy,
+        )
+        # The handler must be allowed to set up polling before it is first invoked.
+        self._resource.node.add_dependency(handler.polling_policy)
+        self._version_arn = project_version_arn
+
+    @property
+    def project_version_arn(self) -> str:
+        """ARN of the running model version; using it makes a resource wait until the model runs."""
+        return self._resource.get_att_string(contract.ATTR_PROJECT_VERSION_ARN)
+
+    @property
+    def attr_status(self) -> str:
+        """The model's status once deployed, as Rekognition reports it: RUNNING."""
+        return self._resource.get_att_string(contract.ATTR_STATUS)
+
+    @property
+    def attr_min_inference_units(self) -> str:
+        """Inference units the model runs with, as Rekognition reports them."""
+        return self._resource.get_att_string(contract.ATTR_MIN_INFERENCE_UNITS)
+
+    @property
+    def attr_max_inference_units(self) -> str:
+        """Auto-scaling limit of the model, as Rekognition reports it (the minimum when not auto-scaling)."""
+        return self._resource.get_att_string(contract.ATTR_MAX_INFERENCE_UNITS)
+
+    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call rekognition:DetectCustomLabels on this model version."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["rekognition:DetectCustomLabels"], resource_arns=[self._version_arn]
+        )

@@ -1,0 +1,53 @@
+"""Lambda entry point of the Custom::RekognitionRunningModel handler (handler: index.handler)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from running_model import contract
+from running_model.lifecycle import Lifecycle
+from running_model.resource import PollingResource
+from running_model.settings import Timing
+
+timing = Timing.from_environment()
+helper = PollingResource(
+    rule_prefix=os.environ.get(contract.POLL_RULE_PREFIX_ENV, "RunningModel-"),
+    polling_interval_minutes=timing.poll_interval_minutes,
+)
+lifecycle = Lifecycle(timing)
+
+
+@helper.create
+@helper.update
+@helper.delete
+def on_request(event: dict[str, Any], context: Any) -> Optional[str]:
+    """First look at a request: answered now if it is already satisfied, else polled."""
+    return _handle(event, context, polling=False)
+
+
+@helper.poll_create
+@helper.poll_update
+@helper.poll_delete
+def on_poll(event: dict[str, Any], context: Any) -> Optional[str]:
+    """A scheduled look at a request in progress."""
+    return _handle(event, context, polling=True)
+
+
+def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> Optional[str]:
+    answer = lifecycle.handle(
+        event, helper.Data, polling=polling, remaining_seconds=context.get_remaining_time_in_millis() / 1000
+    )
+    if answer.cleanup is not None:
+        helper.keep_polling_after_answer({"Cleanup": answer.cleanup})
+    if answer.silent:
+        helper.finish_silently()
+    if answer.failure_reason:
+        helper.fail(answer.failure_reason)
+        return None
+    helper.attributes = dict(answer.attributes)
+    return answer.physical_id if answer.finished else None
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    helper(event, context)

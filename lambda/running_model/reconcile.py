@@ -1,0 +1,123 @@
+"""Look at a model, decide, act; again every step until done, failed, or out of time."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Optional
+
+from .decision import Desired, Observation, Verb, decide
+from .rekognition import ModelVersionClient, RekognitionError
+
+logger = logging.getLogger(__name__)
+
+
+class Result(Enum):
+    DONE = "done"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a reconciliation ended. ``observation`` is the last look (None if none succeeded)."""
+
+    result: Result
+    observation: Optional[Observation] = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Window:
+    """When this invocation must stop looking (``ends_at``) and when the request gives up (``deadline``)."""
+
+    ends_at: float
+    deadline: float
+
+
+class Reconciler:
+    """Drives one model version towards ``desired``, one decision per look.
+
+    ``clock`` and ``sleep`` default to the real ones; tests and the benchmark pass their own.
+    """
+
+    def __init__(
+        self,
+        model: ModelVersionClient,
+        desired: Desired,
+        *,
+        step_seconds: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._model = model
+        self._desired = desired
+        self._step = step_seconds
+        self._clock = clock
+        self._sleep = sleep
+
+    def run(self, window: Window, *, first_look: bool) -> Outcome:
+        """Look, decide and act until the model is where it should be, fails, or ``window`` ends."""
+        observation: Optional[Observation] = None
+        while True:
+            try:
+                observation = self._look(observation)
+                action = decide(observation, self._desired, first_look=first_look)
+                first_look = False
+                if action.verb is Verb.DONE:
+                    return Outcome(Result.DONE, observation)
+                if action.verb is Verb.FAIL:
+                    return Outcome(Result.FAILED, observation, f"Model {self._model.version.label} {action.reason}")
+                if action.verb is Verb.START:
+                    logger.info("Starting %s with %s", self._model.version.label, _units(self._desired))
+                    self._model.start(self._desired.min_units, self._desired.max_units)
+                elif action.verb is Verb.STOP:
+                    logger.info("Stopping %s", self._model.version.label)
+                    self._model.stop()
+            except RekognitionError as error:
+                if not error.transient:
+                    return Outcome(Result.FAILED, observation, str(error))
+                logger.warning("%s; trying again at the next look", error)
+            now = self._clock()
+            if now >= window.deadline:
+                return Outcome(Result.FAILED, observation, self._late_reason(observation))
+            if now + self._step > window.ends_at:
+                return Outcome(Result.PENDING, observation)
+            self._sleep(self._step)
+
+    def _look(self, previous: Optional[Observation]) -> Observation:
+        observation = self._model.observe()
+        if previous is None or (observation.status, observation.min_units, observation.max_units) != (
+            previous.status,
+            previous.min_units,
+            previous.max_units,
+        ):
+            logger.info("Model %s is %s", self._model.version.label, _describe(observation))
+        return observation
+
+    def _late_reason(self, observation: Optional[Observation]) -> str:
+        target = "RUNNING" if self._desired.running else "STOPPED"
+        state = observation.status if observation and observation.status else "unknown"
+        return (
+            f"Timed out waiting for model {self._model.version.label} to be {target}: it is still {state}. "
+            "Raise the RunningModel timeout (at most 60 minutes) or check the model in the Rekognition console."
+        )
+
+
+def _units(desired: Desired) -> str:
+    if desired.max_units is None:
+        return f"{desired.min_units} inference unit(s)"
+    return f"{desired.min_units} to {desired.max_units} inference units"
+
+
+def _describe(observation: Observation) -> str:
+    if observation.status is None:
+        return "not found"
+    text = observation.status
+    if observation.min_units is not None:
+        text += f" (min {observation.min_units}, max {observation.max_units or observation.min_units} inference units)"
+    if observation.message:
+        text += f": {observation.message}"
+    return text

@@ -1,0 +1,128 @@
+"""The only module that calls Rekognition: observe, start and stop one model version."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from .decision import Observation
+from .properties import ModelVersion
+
+# The Lambda runtime's boto3 defaults to the 'legacy' retry mode: say what we want.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=15,
+    user_agent_extra="rekognition-running-model",
+)
+
+# Errors that a later look may not meet again: the handler waits and tries again.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "InternalServerError",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+class RekognitionError(Exception):
+    """A Rekognition call failed after botocore's retries.
+
+    ``transient`` errors (throttling, server errors, no connection) are worth another try later.
+    """
+
+    def __init__(self, operation: str, code: str, message: str, *, transient: bool) -> None:
+        super().__init__(f"{operation} failed: {code}: {message}" if message else f"{operation} failed: {code}")
+        self.operation = operation
+        self.code = code
+        self.transient = transient
+
+
+def make_client(region: str) -> Any:
+    """A Rekognition client for ``region`` with explicit retries and timeouts."""
+    return boto3.client("rekognition", region_name=region, config=CLIENT_CONFIG)
+
+
+class ModelVersionClient:
+    """Calls Rekognition Custom Labels for one model version."""
+
+    def __init__(self, client: Any, version: ModelVersion, project_arn: Optional[str] = None) -> None:
+        self._client = client
+        self.version = version
+        self._project_arn = project_arn
+
+    @property
+    def known_project_arn(self) -> Optional[str]:
+        """The project's ARN if given or already looked up; no call."""
+        return self._project_arn
+
+    @property
+    def project_arn(self) -> Optional[str]:
+        """The project's ARN, looked up by name once (DescribeProjects) when it was not given."""
+        if self._project_arn is None:
+            response = self._call("describe_projects", ProjectNames=[self.version.project])
+            projects = response.get("ProjectDescriptions", [])
+            self._project_arn = projects[0]["ProjectArn"] if projects else None
+        return self._project_arn
+
+    def observe(self) -> Observation:
+        """The version's status and units; status None when the project or version does not exist."""
+        project_arn = self.project_arn
+        if project_arn is None:
+            return Observation(status=None)
+        try:
+            response = self._call(
+                "describe_project_versions", ProjectArn=project_arn, VersionNames=[self.version.version]
+            )
+        except RekognitionError as error:
+            if error.code == "ResourceNotFoundException":
+                return Observation(status=None)
+            raise
+        for description in response.get("ProjectVersionDescriptions", []):
+            if description.get("ProjectVersionArn") == self.version.arn:
+                return Observation(
+                    status=description.get("Status"),
+                    min_units=description.get("MinInferenceUnits"),
+                    max_units=description.get("MaxInferenceUnits"),
+                    message=description.get("StatusMessage", ""),
+                )
+        return Observation(status=None)
+
+    def start(self, min_units: int, max_units: Optional[int]) -> None:
+        """StartProjectVersion. A model that changed state meanwhile (ResourceInUse) is left to the next look."""
+        arguments: dict[str, Any] = {"ProjectVersionArn": self.version.arn, "MinInferenceUnits": min_units}
+        if max_units is not None:
+            arguments["MaxInferenceUnits"] = max_units
+        self._call_unless_in_use("start_project_version", **arguments)
+
+    def stop(self) -> None:
+        """StopProjectVersion. A model that changed state meanwhile (ResourceInUse) is left to the next look."""
+        self._call_unless_in_use("stop_project_version", ProjectVersionArn=self.version.arn)
+
+    def _call_unless_in_use(self, method: str, **arguments: Any) -> None:
+        try:
+            self._call(method, **arguments)
+        except RekognitionError as error:
+            if error.code != "ResourceInUseException":
+                raise
+
+    def _call(self, method: str, **arguments: Any) -> Any:
+        operation = self._client.meta.method_to_api_mapping.get(method, method)
+        try:
+            return getattr(self._client, method)(**arguments)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code = details.get("Code", "Unknown")
+            raise RekognitionError(operation, code, details.get("Message", ""), transient=code in TRANSIENT_ERRORS) from error
+        except ParamValidationError as error:
+            raise RekognitionError(operation, "ParamValidationError", str(error), transient=False) from error
+        except BotoCoreError as error:  # no connection, read timeout...: worth another try
+            raise RekognitionError(operation, type(error).__name__, str(error), transient=True) from error
+

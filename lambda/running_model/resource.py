@@ -1,0 +1,162 @@
+"""crhelper's CfnResource, adjusted for models that take minutes to start (DESIGN.md, crhelper).
+
+What changes from crhelper as shipped:
+
+- A request already satisfied (or failed) on its first look is answered at once, with no
+  EventBridge rule set up.
+- Rule names and statement ids start with the prefix the handler's IAM is scoped to, and fit
+  EventBridge's 64 and Lambda's 100 characters whatever the LogicalResourceId.
+- Removing the rule tolerates a rule already removed, and only the invocation that removed the
+  rule's Lambda permission answers: two overlapping polls never both answer.
+- After a failure, polling can go on silently to stop a model that was still starting.
+- Reasons are cut at the end, never the beginning; Data holds only the resource's attributes.
+- The EventBridge and Lambda clients use botocore's standard retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Optional
+
+import boto3
+from botocore.config import Config
+from crhelper import FAILED, CfnResource
+from crhelper.utils import _send_response
+
+from .reasons import shorten
+
+logger = logging.getLogger(__name__)
+
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15)
+_RULE_NAME_LIMIT = 64
+_STATEMENT_ID_LIMIT = 100
+_RANDOM_SUFFIX = 8
+
+
+class PollingResource(CfnResource):  # type: ignore[misc]
+    """A CfnResource for long operations. Functions registered on it return the
+    PhysicalResourceId when finished and None to poll again; to fail they call ``fail``.
+    """
+
+    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int = 1) -> None:
+        super().__init__(
+            json_logging=False,
+            log_level="INFO",
+            boto_level="WARNING",
+            polling_interval=polling_interval_minutes,
+            sleep_on_delete=0,
+        )
+        self._rule_prefix = rule_prefix
+        self.attributes: dict[str, str] = {}
+        self._cleanup: Optional[dict[str, Any]] = None
+        self._silent = False
+        if not self._init_failed:
+            try:
+                self._lambda_client = boto3.client("lambda", region_name=self._region, config=_CLIENT_CONFIG)
+                self._events_client = boto3.client("events", region_name=self._region, config=_CLIENT_CONFIG)
+            except Exception as error:  # crhelper answers FAILED with this on every request
+                self.init_failure(error)
+
+    # What the registered functions call.
+
+    def fail(self, reason: str) -> None:
+        """Answer FAILED with ``reason``."""
+        self.Status = FAILED
+        self.Reason = reason
+
+    def keep_polling_after_answer(self, data: Mapping[str, Any]) -> None:
+        """After answering, go on polling with ``data`` as Data (to clean up)."""
+        self._cleanup = dict(data)
+
+    def finish_silently(self) -> None:
+        """Remove the poll rule without answering: CloudFormation already has its answer."""
+        self._silent = True
+
+    # crhelper hooks.
+
+    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self.attributes = {}
+        self._cleanup = None
+        self._silent = False
+        return bool(super()._crhelper_init(event, context))
+
+    def _polling_init(self, event: dict[str, Any]) -> None:
+        finished = bool(self.PhysicalResourceId) or self.Status == FAILED or self._silent
+        first_request = "CrHelperPoll" not in event
+        if not finished:
+            if first_request:
+                super()._polling_init(event)  # sets up the rule; no answer yet
+            return
+        if first_request:
+            if self._cleanup is not None:
+                self.Data = self._cleanup
+                self._setup_polling()
+        elif self._cleanup is not None:
+            self._event["CrHelperData"] = self._cleanup
+            self._put_targets(self._context.function_name)
+            logger.info("Polling goes on to stop the model once it can be stopped")
+        elif not self._remove_polling():
+            logger.info("Another invocation has answered this request already")
+            return
+        self._send_response = not self._silent
+
+    def _put_rule(self) -> str:
+        response = self._events_client.put_rule(
+            Name=self._poll_name(_RULE_NAME_LIMIT),
+            ScheduleExpression=f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})",
+            State="ENABLED",
+            Description=shorten(f"Polls {self._event['LogicalResourceId']} of {self._event['StackId']}", 512),
+        )
+        return str(response["RuleArn"])
+
+    def _add_permission(self, rule_arn: str) -> str:
+        statement_id = self._poll_name(_STATEMENT_ID_LIMIT)
+        self._lambda_client.add_permission(
+            FunctionName=self._context.function_name,
+            StatementId=statement_id,
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+        return statement_id
+
+    def _remove_polling(self) -> bool:
+        """Remove permission, target and rule. True when this invocation removed the permission."""
+        rule_name = str(self._event.get("CrHelperRule", "")).split("/")[-1]
+        statement_id = self._event.get("CrHelperPermission")
+        owner = True
+        try:
+            self._lambda_client.remove_permission(FunctionName=self._context.function_name, StatementId=statement_id)
+        except self._lambda_client.exceptions.ResourceNotFoundException:
+            owner = False
+        try:
+            self._events_client.remove_targets(Rule=rule_name, Ids=["1"])
+            self._events_client.delete_rule(Name=rule_name)
+        except self._events_client.exceptions.ResourceNotFoundException:
+            pass
+        return owner
+
+    def _send(self, status: Optional[str] = None, reason: str = "", send_response: Any = _send_response) -> None:
+        body = {
+            "Status": status or self.Status,
+            "PhysicalResourceId": str(self.PhysicalResourceId),
+            "StackId": self.StackId,
+            "RequestId": self.RequestId,
+            "LogicalResourceId": self.LogicalResourceId,
+            "Reason": shorten(reason or self.Reason),
+            "Data": self.attributes,
+            "NoEcho": False,
+        }
+        logger.info("Answering %s: %s %s", body["LogicalResourceId"], body["Status"], body["Reason"])
+        send_response(self._response_url, body, self._ssl_verify)
+
+    def _timeout(self) -> None:
+        if "CrHelperPoll" in self._event:
+            logger.error("This poll ran out of time; the next scheduled poll carries on")
+            return
+        self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
+
+    def _poll_name(self, limit: int) -> str:
+        room = limit - len(self._rule_prefix) - 1 - _RANDOM_SUFFIX
+        logical_id = self._event["LogicalResourceId"][: max(room, 0)]
+        return f"{self._rule_prefix}{logical_id}-{self._rand_string(_RANDOM_SUFFIX)}"

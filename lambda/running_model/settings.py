@@ -1,0 +1,45 @@
+"""Timing of the handler: how often and for how long it looks at a model.
+
+The defaults are production values. Tests shorten them through the environment variables
+named below, never by changing the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When to look at the model, and when to give up.
+
+    - ``poll_interval_minutes``: crhelper's EventBridge schedule. Default: 1 (EventBridge's minimum).
+    - ``step_seconds``: pause between two looks inside one invocation. Default: 10.
+    - ``window_seconds``: how long one invocation keeps looking; it ends before the next
+      scheduled invocation starts. Default: 45.
+    - ``deadline_margin_seconds``: the handler gives up this long before CloudFormation's
+      ServiceTimeout, to clean up and answer in time. Default: 90.
+    - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
+      Default: 60 (a throttled call with all its retries fits in it).
+    - ``cleanup_seconds``: how long to keep trying to stop a model left STARTING by a failed
+      deployment. Default: 7200.
+    """
+
+    poll_interval_minutes: int = 1
+    step_seconds: float = 10.0
+    window_seconds: float = 45.0
+    deadline_margin_seconds: float = 90.0
+    reserve_seconds: float = 60.0
+    cleanup_seconds: float = 7200.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Timing":
+        """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS)."""
+        overrides = {}
+        for name in ("step_seconds", "window_seconds", "deadline_margin_seconds", "reserve_seconds", "cleanup_seconds"):
+            raw = environ.get(f"RUNNING_MODEL_{name.upper()}")
+            if raw:
+                overrides[name] = float(raw)
+        return replace(cls(), **overrides)

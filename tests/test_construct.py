@@ -1,0 +1,275 @@
+"""RunningModel at synth time: resources, properties, IAM, attributes and validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
+from conftest import project_arn, version_arn
+from rekognition_running_model import RunningModel
+
+HANDLER_TYPE = "AWS::Lambda::Function"
+RESOURCE_TYPE = "Custom::RekognitionRunningModel"
+
+
+def stack_with(*models: dict[str, Any]) -> cdk.Stack:
+    stack = cdk.Stack(cdk.App(), "Test")
+    for index, props in enumerate(models):
+        RunningModel(stack, f"Model{index}", **props)
+    return stack
+
+
+def policy_statements(template: Template, policy_id_fragment: str) -> list[dict[str, Any]]:
+    policies = template.find_resources("AWS::IAM::Policy")
+    statements = [
+        statement
+        for logical_id, policy in policies.items()
+        if policy_id_fragment in logical_id
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    return statements
+
+
+def statements_for(template: Template, action: str) -> list[dict[str, Any]]:
+    everything = policy_statements(template, "")
+    return [s for s in everything if action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+
+@pytest.fixture(scope="module")
+def three_models() -> Template:
+    return Template.from_stack(
+        stack_with(
+            {"project_version_arn": version_arn("widgets", "v1")},
+            {"project_version_arn": version_arn("widgets", "v2"), "min_inference_units": 2, "max_inference_units": 4},
+            {"project_version_arn": version_arn("gadgets", "v1", region="us-east-1"), "project_arn": project_arn("gadgets", region="us-east-1")},
+        )
+    )
+
+
+def test_three_models_share_one_function_role_and_log_group(three_models: Template) -> None:
+    three_models.resource_count_is(RESOURCE_TYPE, 3)
+    three_models.resource_count_is(HANDLER_TYPE, 1)
+    three_models.resource_count_is("AWS::IAM::Role", 1)
+    three_models.resource_count_is("AWS::Logs::LogGroup", 1)
+
+
+def test_the_handler_function(three_models: Template) -> None:
+    three_models.has_resource_properties(
+        HANDLER_TYPE,
+        {
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "Handler": "index.handler",
+            "Timeout": 180,
+            "LoggingConfig": {"LogGroup": Match.any_value()},
+            "Environment": {"Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{8}-$")}},
+        },
+    )
+    three_models.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})
+    three_models.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_the_custom_resource_properties(three_models: Template) -> None:
+    three_models.has_resource(
+        RESOURCE_TYPE,
+        {
+            "Properties": {
+                "ServiceToken": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
+                "ProjectVersionArn": version_arn("widgets", "v1"),
+                "MinInferenceUnits": 1,
+                "MaxInferenceUnits": Match.absent(),
+                "ProjectArn": Match.absent(),
+                "ServiceTimeout": "3600",
+            },
+            "DependsOn": [Match.string_like_regexp("PollingPolicy")],
+            "DeletionPolicy": "Delete",
+        },
+    )
+    three_models.has_resource_properties(
+        RESOURCE_TYPE, {"ProjectVersionArn": version_arn("widgets", "v2"), "MinInferenceUnits": 2, "MaxInferenceUnits": 4}
+    )
+    three_models.has_resource_properties(
+        RESOURCE_TYPE,
+        {"ProjectVersionArn": version_arn("gadgets", "v1", region="us-east-1"), "ProjectArn": project_arn("gadgets", region="us-east-1")},
+    )
+
+
+def test_timeout_and_removal_policy() -> None:
+    template = Template.from_stack(
+        stack_with({"project_version_arn": version_arn(), "timeout": cdk.Duration.minutes(20), "removal_policy": cdk.RemovalPolicy.RETAIN})
+    )
+    template.has_resource(RESOURCE_TYPE, {"Properties": {"ServiceTimeout": "1200"}, "DeletionPolicy": "Retain"})
+
+
+def test_start_and_stop_are_allowed_on_each_version_only(three_models: Template) -> None:
+    resources = sorted(
+        resource
+        for statement in statements_for(three_models, "rekognition:StartProjectVersion")
+        for resource in _as_list(statement["Resource"])
+    )
+    assert resources == sorted(
+        [version_arn("widgets", "v1"), version_arn("widgets", "v2"), version_arn("gadgets", "v1", region="us-east-1")]
+    )
+    for statement in statements_for(three_models, "rekognition:StartProjectVersion"):
+        assert sorted(_as_list(statement["Action"])) == ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]
+
+
+def test_describe_versions_is_allowed_on_each_project_only(three_models: Template) -> None:
+    resources = sorted(
+        resource
+        for statement in statements_for(three_models, "rekognition:DescribeProjectVersions")
+        for resource in _as_list(statement["Resource"])
+    )
+    assert resources == [
+        "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/*",
+        "arn:aws:rekognition:us-east-1:111122223333:project/gadgets/*",
+    ]
+
+
+def test_describe_projects_only_when_a_project_arn_must_be_looked_up(three_models: Template) -> None:
+    assert [s["Resource"] for s in statements_for(three_models, "rekognition:DescribeProjects")] == ["*"]
+    given = Template.from_stack(stack_with({"project_version_arn": version_arn(), "project_arn": project_arn()}))
+    assert statements_for(given, "rekognition:DescribeProjects") == []
+
+
+def test_every_statement_of_the_handler_role(three_models: Template) -> None:
+    """Nothing beyond what the handler calls, each on the narrowest resource."""
+    actions = sorted(
+        action
+        for statement in policy_statements(three_models, "RekognitionRunningModelHandler")
+        for action in _as_list(statement["Action"])
+    )
+    assert sorted(set(actions)) == [
+        "events:DeleteRule",
+        "events:PutRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "lambda:AddPermission",
+        "lambda:RemovePermission",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "rekognition:DescribeProjectVersions",
+        "rekognition:DescribeProjects",
+        "rekognition:StartProjectVersion",
+        "rekognition:StopProjectVersion",
+    ]
+    three_models.resource_count_is("AWS::IAM::ManagedPolicy", 0)
+    three_models.has_resource_properties("AWS::IAM::Role", {"ManagedPolicyArns": Match.absent()})
+
+
+def test_polling_statements_are_scoped_to_the_handler_and_its_rules(three_models: Template) -> None:
+    prefix = three_models.find_resources(HANDLER_TYPE)
+    rule_prefix = next(iter(prefix.values()))["Properties"]["Environment"]["Variables"]["POLL_RULE_PREFIX"]
+    three_models.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets"],
+                        "Resource": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:",
+                                    {"Ref": "AWS::Partition"},
+                                    ":events:",
+                                    {"Ref": "AWS::Region"},
+                                    ":",
+                                    {"Ref": "AWS::AccountId"},
+                                    f":rule/{rule_prefix}*",
+                                ],
+                            ]
+                        },
+                        "Effect": "Allow",
+                        "Sid": "PollRules",
+                    },
+                    {
+                        "Action": "lambda:AddPermission",
+                        "Condition": {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
+                        "Effect": "Allow",
+                        "Sid": "LetPollRulesInvoke",
+                    },
+                    {
+                        "Action": "lambda:RemovePermission",
+                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
+                        "Effect": "Allow",
+                        "Sid": "RemovePollPermissions",
+                    },
+                ]
+            }
+        },
+    )
+    (log_group_id,) = three_models.find_resources("AWS::Logs::LogGroup")
+    assert statements_for(three_models, "logs:PutLogEvents") == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        }
+    ]
+
+
+def test_a_token_arn_is_scoped_with_intrinsics() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    arn = cdk.CfnParameter(stack, "ModelArn").value_as_string
+    RunningModel(stack, "Model", project_version_arn=arn)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(RESOURCE_TYPE, {"ProjectVersionArn": {"Ref": "ModelArn"}})
+    (describe,) = statements_for(template, "rekognition:DescribeProjectVersions")
+    rendered = str(describe["Resource"])
+    assert "Fn::Select" in rendered and "project/" in rendered and "/*" in rendered
+
+
+def test_each_stack_has_its_own_handler_and_rule_prefix() -> None:
+    app = cdk.App()
+    stacks = [cdk.Stack(app, "One"), cdk.Stack(app, "Two")]
+    for stack, version in zip(stacks, ("a", "b")):
+        RunningModel(stack, "Model", project_version_arn=version_arn(version=version))
+    prefixes = {
+        function["Properties"]["Environment"]["Variables"]["POLL_RULE_PREFIX"]
+        for stack in stacks
+        for function in Template.from_stack(stack).find_resources(HANDLER_TYPE).values()
+    }
+    assert len(prefixes) == 2
+
+
+def test_attributes_are_tokens_of_the_custom_resource() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    model = RunningModel(stack, "Model", project_version_arn=version_arn())
+    for name, value in (
+        ("ProjectVersionArn", model.project_version_arn),
+        ("Status", model.attr_status),
+        ("MinInferenceUnits", model.attr_min_inference_units),
+        ("MaxInferenceUnits", model.attr_max_inference_units),
+    ):
+        cdk.CfnOutput(stack, f"Out{name}", value=value)
+    outputs = Template.from_stack(stack).find_outputs("*")
+    (resource_id,) = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
+    for name in ("ProjectVersionArn", "Status", "MinInferenceUnits", "MaxInferenceUnits"):
+        assert outputs[f"Out{name}"]["Value"] == {"Fn::GetAtt": [resource_id, name]}
+
+
+def test_grant_detect_custom_labels() -> None:
+    stack = cdk.Stack(cdk.App(), "Test")
+    model = RunningModel(stack, "Model", project_version_arn=version_arn())
+    function = lambda_.Function(
+        stack, "App", runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline("x=1")
+    )
+    grant = model.grant_detect_custom_labels(function)
+    assert isinstance(grant, iam.Grant) and grant.success
+    template = Template.from_stack(stack)
+    app_policies = {k: v for k, v in template.find_resources("AWS::IAM::Policy").items() if k.startswith("AppServiceRole")}
+    (policy,) = app_policies.values()
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "rekognition:DetectCustomLabels", "Effect": "Allow", "Resource": version_arn()}
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,43 @@
+"""The two halves share one contract: the construct's names and the handler's must agree."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def public_constants(module: ModuleType) -> dict[str, object]:
+    return {name: value for name, value in vars(module).items() if name.isupper()}
+
+
+def test_construct_and_handler_agree_on_every_name_and_pattern() -> None:
+    construct_side = public_constants(load(ROOT / "constructs/rekognition_running_model/contract.py", "construct_contract"))
+    handler_side = public_constants(load(ROOT / "lambda/running_model/contract.py", "handler_contract"))
+    assert construct_side == handler_side
+    assert construct_side["RESOURCE_TYPE"] == "Custom::RekognitionRunningModel"
+    assert {"PROP_PROJECT_VERSION_ARN", "ATTR_STATUS", "PROJECT_VERSION_ARN_PATTERN"} <= set(construct_side)
+
+
+def test_the_patterns_are_rekognitions_own() -> None:
+    """The ARN patterns are those of the API model botocore ships (named groups aside)."""
+    import re
+
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("rekognition")
+    handler = public_constants(load(ROOT / "lambda/running_model/contract.py", "handler_contract"))
+    unnamed = re.compile(r"\(\?P<\w+>")
+    for ours, shape in (("PROJECT_VERSION_ARN_PATTERN", "ProjectVersionArn"), ("PROJECT_ARN_PATTERN", "ProjectArn")):
+        api = model.shape_for(shape).metadata["pattern"]
+        assert unnamed.sub("(", str(handler[ours])).replace("(", "").replace(")", "") == api.replace("\\/", "/").replace("(", "").replace(")", "")

@@ -1,0 +1,85 @@
+"""The handler's parsing of ResourceProperties, which CloudFormation passes as strings."""
+
+from __future__ import annotations
+
+import pytest
+
+from running_model.properties import InvalidProperties, ModelVersion, parse
+from running_model.reasons import REASON_LIMIT, shorten
+
+ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/version/widgets.2026-01-05T10.00.00/1767607200000"
+PROJECT_ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/1767000000000"
+
+
+def test_strings_become_numbers_and_defaults_apply() -> None:
+    spec = parse({"ServiceToken": "arn:aws:lambda:x", "ProjectVersionArn": ARN})
+    assert (spec.min_units, spec.max_units, spec.project_arn, spec.service_timeout_seconds) == (1, None, None, 3600)
+    assert spec.version.region == "eu-west-1"
+    assert spec.version.project == "widgets"
+    assert spec.version.version == "widgets.2026-01-05T10.00.00"
+
+
+def test_every_property_is_read() -> None:
+    spec = parse(
+        {
+            "ProjectVersionArn": ARN,
+            "MinInferenceUnits": "2",
+            "MaxInferenceUnits": "5",
+            "ProjectArn": PROJECT_ARN,
+            "ServiceTimeout": "1200",
+        }
+    )
+    assert (spec.min_units, spec.max_units, spec.project_arn, spec.service_timeout_seconds) == (2, 5, PROJECT_ARN, 1200)
+
+
+@pytest.mark.parametrize(
+    "properties, named",
+    [
+        ({}, "ProjectVersionArn is missing"),
+        ({"ProjectVersionArn": "arn:aws:s3:::bucket"}, "ProjectVersionArn 'arn:aws:s3:::bucket' is not a model version ARN"),
+        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "0"}, "MinInferenceUnits must be a whole number of at least 1, got 0"),
+        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "abc"}, "MinInferenceUnits must be a whole number of at least 1, got 'abc'"),
+        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "1.5"}, "MinInferenceUnits must be a whole number"),
+        ({"ProjectVersionArn": ARN, "MaxInferenceUnits": "-1"}, "MaxInferenceUnits must be a whole number of at least 1, got -1"),
+        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "3", "MaxInferenceUnits": "2"}, "MaxInferenceUnits (2) is below MinInferenceUnits (3)"),
+        ({"ProjectVersionArn": ARN, "ProjectArn": "widgets"}, "ProjectArn 'widgets' is not a project ARN"),
+        (
+            {"ProjectVersionArn": ARN, "ProjectArn": PROJECT_ARN.replace("widgets", "gadgets")},
+            "ProjectArn names project 'gadgets' in eu-west-1, but the model version belongs to 'widgets'",
+        ),
+        ({"ProjectVersionArn": ARN, "ServiceTimeout": "7200"}, "ServiceTimeout must be a whole number from 1 to 3600, got 7200"),
+    ],
+)
+def test_a_bad_property_is_named_with_what_was_received(properties: dict[str, str], named: str) -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        parse(properties)
+    assert named in str(raised.value)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        parse({"ProjectVersionArn": "nope", "MinInferenceUnits": "0", "MaxInferenceUnits": "x"})
+    message = str(raised.value)
+    assert all(name in message for name in ("ProjectVersionArn", "MinInferenceUnits", "MaxInferenceUnits"))
+
+
+def test_a_huge_bad_value_cannot_fill_the_reason() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        parse({"ProjectVersionArn": ARN, "MinInferenceUnits": "9" * 500 + "x"})
+    assert len(str(raised.value)) < 200
+
+
+def test_model_version_from_arn() -> None:
+    assert ModelVersion.from_arn(ARN) is not None
+    assert ModelVersion.from_arn(ARN).label == "widgets/widgets.2026-01-05T10.00.00"  # type: ignore[union-attr]
+    for not_a_version in ("", None, 12, PROJECT_ARN, "Detector-ABCDEFGH", ARN + "/extra"):
+        assert ModelVersion.from_arn(not_a_version) is None
+
+
+def test_shorten_keeps_the_beginning_and_fits_cloudformation() -> None:
+    text = "Model widgets failed to start: " + "x" * 400 + " END"
+    short = shorten(text)
+    assert len(short) == REASON_LIMIT
+    assert short.startswith("Model widgets failed to start: ")
+    assert short.endswith("…") and "END" not in short
+    assert shorten("two\n  lines") == "two lines"
