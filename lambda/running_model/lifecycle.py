@@ -56,6 +56,11 @@ def failed(reason: str, cleanup: Optional[dict[str, Any]] = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, cleanup=cleanup)
 
 
+def connect(version: ModelVersion, project_arn: Optional[str]) -> ModelVersionClient:
+    """A client for ``version`` in its own region (which may differ from the handler's)."""
+    return ModelVersionClient(make_client(version.region), version, project_arn)
+
+
 class Lifecycle:
     """Handles Create, Update and Delete, first look and polls alike."""
 
@@ -63,12 +68,12 @@ class Lifecycle:
         self,
         timing: Timing,
         *,
-        client_factory: Callable[[str], Any] = make_client,
+        model_factory: Callable[[ModelVersion, Optional[str]], ModelVersionClient] = connect,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._timing = timing
-        self._client_factory = client_factory
+        self._model_factory = model_factory
         self._clock = clock
         self._sleep = sleep
 
@@ -117,25 +122,26 @@ class Lifecycle:
         status = outcome.observation.status if outcome.observation else None
         if status not in BILLABLE:
             return failed(outcome.reason)
+        reason = outcome.reason.rstrip(".") + "."
         if status == STARTING:  # Rekognition cannot stop a model that is starting: come back for it.
             follow_up = {
                 "ProjectVersionArn": model.version.arn,
                 PROJECT_ARN: model.known_project_arn,
                 DEADLINE: self._clock() + self._timing.cleanup_seconds,
             }
-            return failed(outcome.reason + " The model will be stopped once it has started.", cleanup=follow_up)
+            return failed(reason + " The model will be stopped once it has started.", cleanup=follow_up)
         try:
             model.stop()
         except RekognitionError as error:
             logger.error("Could not stop %s after a failure: %s", model.version.label, error)
-            return failed(outcome.reason + f" Stopping the model failed too ({error.code}): stop it by hand.")
-        return failed(outcome.reason + " The model was stopped.")
+            return failed(reason + f" Stopping the model failed too ({error.code}): stop it by hand.")
+        return failed(reason + " The model was stopped.")
 
     def _cleanup(self, follow_up: Mapping[str, Any], window_end: float) -> Answer:
         version = ModelVersion.from_arn(follow_up.get("ProjectVersionArn"))
         if version is None:
             return Answer(finished=True, silent=True)
-        model = ModelVersionClient(self._client_factory(version.region), version, follow_up.get(PROJECT_ARN))
+        model = self._model_factory(version, follow_up.get(PROJECT_ARN))
         reconciler = Reconciler(model, STOPPED_STATE, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep)
         outcome = reconciler.run(Window(window_end, float(follow_up[DEADLINE])), first_look=False)
         if outcome.result is Result.PENDING:
@@ -147,8 +153,7 @@ class Lifecycle:
         return Answer(finished=True, silent=True)
 
     def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: Optional[str]) -> ModelVersionClient:
-        client = self._client_factory(version.region)
-        return ModelVersionClient(client, version, data.get(PROJECT_ARN) or project_arn)
+        return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
 
     def _run(
         self,

@@ -13,7 +13,7 @@ from .properties import ModelVersion
 
 # The Lambda runtime's boto3 defaults to the 'legacy' retry mode: say what we want.
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 6},
     connect_timeout=5,
     read_timeout=15,
     user_agent_extra="rekognition-running-model",

@@ -27,7 +27,7 @@ from .reasons import shorten
 
 logger = logging.getLogger(__name__)
 
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15)
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=15)
 _RULE_NAME_LIMIT = 64
 _STATEMENT_ID_LIMIT = 100
 _RANDOM_SUFFIX = 8

@@ -1,0 +1,148 @@
+"""CloudFormation's side of a custom resource: the events it sends and the endpoint it reads answers from.
+
+CloudFormation gives the handler a presigned S3 URL (ResponseURL) and waits for one PUT of a
+JSON body there. ``ResponseEndpoint`` stands in for that URL: HTTPS on 127.0.0.1 with a
+certificate from a test CA (point SSL_CERT_FILE at ``ca_file``), URLs shaped like presigned S3
+URLs, every PUT recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import ssl
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator, Optional
+from urllib.parse import quote, urlsplit
+
+import trustme
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/RunningModelTest/5b1c1c80-0000-11f0-9e7a-0a1b2c3d4e5f"
+SERVICE_TOKEN = "arn:aws:lambda:eu-west-1:111122223333:function:RunningModelTest-Handler"
+
+
+@dataclass
+class Answer:
+    """One PUT received: the request it answers (from the URL path) and the parsed body."""
+
+    request_id: str
+    body: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.body["Status"])
+
+    @property
+    def reason(self) -> str:
+        return str(self.body.get("Reason", ""))
+
+
+@dataclass
+class ResponseEndpoint:
+    """Receives the handler's answers over HTTPS, as S3 would behind a presigned URL."""
+
+    directory: Path
+    answers: list[Answer] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+    failures_to_serve: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _base: str = ""
+
+    @property
+    def ca_file(self) -> Path:
+        return self.directory / "test-ca.pem"
+
+    @contextlib.contextmanager
+    def serve(self) -> Iterator["ResponseEndpoint"]:
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self._base = f"https://127.0.0.1:{server.server_address[1]}"
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+
+    def url_for(self, request_id: str, logical_id: str) -> str:
+        """A ResponseURL shaped like CloudFormation's presigned S3 URL, with a fresh signature."""
+        signature = secrets.token_hex(32)
+        self.signatures.append(signature)
+        key = quote(f"{STACK_ID}|{logical_id}|{request_id}", safe="")
+        return (
+            f"{self._base}/cloudformation-custom-resource-response-euwest1/{key}"
+            "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261127T063000Z&X-Amz-SignedHeaders=host"
+            "&X-Amz-Expires=7199&X-Amz-Credential=AKIAEXAMPLE%2F20261127%2Feu-west-1%2Fs3%2Faws4_request"
+            f"&X-Amz-Signature={signature}"
+        )
+
+    def answers_to(self, request_id: str) -> list[Answer]:
+        with self._lock:
+            return [answer for answer in self.answers if answer.request_id == request_id]
+
+    def _record(self, path: str, body: bytes) -> bool:
+        with self._lock:
+            if self.failures_to_serve > 0:
+                self.failures_to_serve -= 1
+                return False
+            request_id = urlsplit(path).path.rsplit("%7C", 1)[-1]
+            self.answers.append(Answer(request_id, json.loads(body)))
+            return True
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                ok = endpoint._record(self.path, body)
+                self.send_response(200 if ok else 500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def event(
+    request_type: str,
+    endpoint: ResponseEndpoint,
+    properties: dict[str, Any],
+    *,
+    logical_id: str = "Detector",
+    physical_id: Optional[str] = None,
+    old_properties: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
+    """A request exactly as CloudFormation sends it: every property a string, ServiceToken included."""
+    request_id = str(uuid.uuid4())
+    body: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": SERVICE_TOKEN,
+        "ResponseURL": endpoint.url_for(request_id, logical_id),
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "LogicalResourceId": logical_id,
+        "ResourceType": "Custom::RekognitionRunningModel",
+        "ResourceProperties": _as_strings({"ServiceToken": SERVICE_TOKEN, **properties}),
+    }
+    if physical_id is not None:
+        body["PhysicalResourceId"] = physical_id
+    if old_properties is not None:
+        body["OldResourceProperties"] = _as_strings({"ServiceToken": SERVICE_TOKEN, **old_properties})
+    return body
+
+
+def _as_strings(properties: dict[str, Any]) -> dict[str, str]:
+    return {key: str(value) for key, value in properties.items()}

@@ -1,0 +1,512 @@
+"""The Rekognition fake, driven over HTTP by real boto3 clients, as the handler will drive it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from fakes.rekognition import FakeRekognition
+
+ACCOUNT = "111122223333"
+REGION = "eu-west-1"
+PROJECT_TS = 1767000000000
+MODEL = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/version/v1/1767607200000"
+OTHER_MODEL = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/version/v2/1767700000000"
+GADGETS_MODEL = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/gadgets/version/g1/1767800000000"
+WIDGETS = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/{PROJECT_TS}"
+
+
+class Clock:
+    """A clock that only moves when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fake(clock: Clock) -> FakeRekognition:
+    fake = FakeRekognition(clock=clock)
+    fake.add_project("widgets", timestamp=PROJECT_TS)
+    return fake
+
+
+@pytest.fixture
+def endpoint(fake: FakeRekognition) -> Iterator[str]:
+    with fake.serve() as url:
+        yield url
+
+
+@pytest.fixture
+def make_client(endpoint: str) -> ClientFactory:
+    def make(max_attempts: int = 3, **config: Any) -> Any:
+        """A client retrying like the handler's. botocore counts ``max_attempts`` as retries, so
+        ``max_attempts=0`` means a single attempt."""
+        return boto3.client(
+            "rekognition",
+            region_name=REGION,
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"mode": "standard", "max_attempts": max_attempts}, **config),
+        )
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: ClientFactory) -> Any:
+    return make_client()
+
+
+@pytest.fixture
+def strict(make_client: ClientFactory) -> Any:
+    """A client that does not retry, to see every error as it is."""
+    return make_client(max_attempts=0)
+
+
+def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+def describe(client: Any, arn: str = MODEL) -> dict[str, Any]:
+    project = arn.split(":project/")[1].split("/")[0]
+    projects = client.describe_projects(ProjectNames=[project])["ProjectDescriptions"]
+    version = arn.split("/version/")[1].split("/")[0]
+    versions = client.describe_project_versions(ProjectArn=projects[0]["ProjectArn"], VersionNames=[version])
+    (description,) = versions["ProjectVersionDescriptions"]
+    return description
+
+
+# ------------------------------------------------------------------------------ describe
+
+
+def test_describe_projects_lists_all_or_the_named_ones(fake: FakeRekognition, client: Any) -> None:
+    gadgets = fake.add_project("gadgets")
+    assert fake.add_project("gadgets") == gadgets  # idempotent per name
+
+    every = client.describe_projects()["ProjectDescriptions"]
+    named = client.describe_projects(ProjectNames=["gadgets"])["ProjectDescriptions"]
+    none = client.describe_projects(ProjectNames=["nothing"])["ProjectDescriptions"]
+
+    assert [p["ProjectArn"] for p in every] == [WIDGETS, gadgets]
+    assert [p["ProjectArn"] for p in named] == [gadgets]
+    assert none == []
+    assert named[0]["Status"] == "CREATED"
+    assert every[0]["CreationTimestamp"].timestamp() == PROJECT_TS / 1000
+
+
+def test_describe_project_versions_filters_by_version_name(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(MODEL)
+    fake.add_model(OTHER_MODEL, status="STOPPED", min_units=2, max_units=5)
+    fake.add_model(GADGETS_MODEL)
+
+    every = client.describe_project_versions(ProjectArn=WIDGETS)["ProjectVersionDescriptions"]
+    v2 = client.describe_project_versions(ProjectArn=WIDGETS, VersionNames=["v2"])["ProjectVersionDescriptions"]
+
+    assert [v["ProjectVersionArn"] for v in every] == [OTHER_MODEL, MODEL]  # latest first
+    assert v2 == [
+        {
+            "ProjectVersionArn": OTHER_MODEL,
+            "CreationTimestamp": v2[0]["CreationTimestamp"],
+            "Status": "STOPPED",
+            "StatusMessage": v2[0]["StatusMessage"],
+            "MinInferenceUnits": 2,
+            "MaxInferenceUnits": 5,
+        }
+    ]
+    assert v2[0]["CreationTimestamp"].timestamp() == 1767700000
+    never_started = every[1]
+    assert "MinInferenceUnits" not in never_started and "MaxInferenceUnits" not in never_started
+
+
+def test_add_model_creates_the_project_from_the_arn(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(GADGETS_MODEL, status="RUNNING")
+
+    assert describe(client, GADGETS_MODEL)["Status"] == "RUNNING"
+    assert fake.units(GADGETS_MODEL) == (1, 1)
+
+
+# ------------------------------------------------------------------------------ start and stop
+
+
+def test_start_goes_through_starting_to_running_after_start_seconds(
+    fake: FakeRekognition, client: Any, clock: Clock
+) -> None:
+    fake.add_model(MODEL, start_seconds=30)
+
+    assert client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=2)["Status"] == "STARTING"
+    clock.advance(29.9)
+    assert describe(client)["Status"] == "STARTING"
+    clock.advance(0.1)
+    running = describe(client)
+
+    assert running["Status"] == "RUNNING"
+    assert (running["MinInferenceUnits"], running["MaxInferenceUnits"]) == (2, 2)
+    assert fake.status(MODEL) == "RUNNING"
+    assert fake.units(MODEL) == (2, 2)
+
+
+def test_start_with_max_units_reports_both(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(MODEL, status="STOPPED", min_units=1)
+
+    client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1, MaxInferenceUnits=3)
+
+    assert fake.units(MODEL) == (1, 3)
+    assert describe(client)["MaxInferenceUnits"] == 3
+
+
+def test_stop_goes_through_stopping_to_stopped(fake: FakeRekognition, client: Any, clock: Clock) -> None:
+    fake.add_model(MODEL, status="RUNNING", min_units=2, stop_seconds=10)
+
+    assert client.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+    assert describe(client)["Status"] == "STOPPING"
+    clock.advance(10)
+    stopped = describe(client)
+
+    assert stopped["Status"] == "STOPPED"
+    assert stopped["MinInferenceUnits"] == 2  # the units it last ran with
+
+
+def test_start_is_refused_while_running(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL, status="RUNNING", min_units=1)
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+
+    assert error_code(excinfo) == "ResourceInUseException"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert fake.status(MODEL) == "RUNNING"
+
+
+@pytest.mark.parametrize("status", ["STARTING", "STOPPING"])
+def test_start_is_refused_while_busy(fake: FakeRekognition, strict: Any, status: str) -> None:
+    fake.add_model(MODEL, status=status, start_seconds=60, stop_seconds=60)
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+
+    assert error_code(excinfo) == "ResourceInUseException"
+
+
+@pytest.mark.parametrize("status", ["TRAINING_IN_PROGRESS", "TRAINING_FAILED", "COPYING_FAILED", "EXPIRED", "DELETING"])
+def test_start_is_invalid_from_a_model_that_cannot_run(fake: FakeRekognition, strict: Any, status: str) -> None:
+    fake.add_model(MODEL, status=status, train_seconds=60)
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+
+    assert error_code(excinfo) == "InvalidParameterException"
+    assert fake.status(MODEL) == status
+
+
+@pytest.mark.parametrize("status", ["STOPPED", "STARTING", "TRAINING_COMPLETED"])
+def test_stop_is_refused_unless_running(fake: FakeRekognition, strict: Any, status: str) -> None:
+    fake.add_model(MODEL, status=status, start_seconds=60)
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.stop_project_version(ProjectVersionArn=MODEL)
+
+    assert error_code(excinfo) == "ResourceInUseException"
+    assert fake.status(MODEL) == status
+
+
+def test_failed_start_ends_in_failed_with_the_message_then_a_retry_runs(
+    fake: FakeRekognition, client: Any, clock: Clock
+) -> None:
+    fake.add_model(MODEL, start_seconds=5)
+    fake.fail_next_starts(MODEL, "Insufficient capacity")
+
+    client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+    assert describe(client)["Status"] == "STARTING"
+    clock.advance(5)
+    failed = describe(client)
+    assert (failed["Status"], failed["StatusMessage"]) == ("FAILED", "Insufficient capacity")
+    assert fake.running_models() == []
+
+    client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+    clock.advance(5)
+    assert describe(client)["Status"] == "RUNNING"
+
+
+def test_training_and_copying_complete_after_their_time(fake: FakeRekognition, clock: Clock) -> None:
+    fake.add_model(MODEL, status="TRAINING_IN_PROGRESS", train_seconds=60)
+    fake.add_model(OTHER_MODEL, status="COPYING_IN_PROGRESS", copy_seconds=30)
+
+    clock.advance(30)
+    assert (fake.status(MODEL), fake.status(OTHER_MODEL)) == ("TRAINING_IN_PROGRESS", "COPYING_COMPLETED")
+    clock.advance(30)
+    assert fake.status(MODEL) == "TRAINING_COMPLETED"
+
+
+def test_set_status_acts_like_someone_else(fake: FakeRekognition, client: Any, clock: Clock) -> None:
+    fake.add_model(MODEL, status="RUNNING", stop_seconds=10)
+
+    fake.set_status(MODEL, "STOPPING")
+    assert describe(client)["Status"] == "STOPPING"
+    clock.advance(10)
+    assert describe(client)["Status"] == "STOPPED"
+    fake.set_status(MODEL, "DEPRECATED", "Model expired soon")
+    assert describe(client)["StatusMessage"] == "Model expired soon"
+
+
+def test_running_models_lists_the_billable_ones(fake: FakeRekognition, client: Any, clock: Clock) -> None:
+    fake.add_model(MODEL, start_seconds=10)
+    fake.add_model(OTHER_MODEL, status="RUNNING", stop_seconds=10)
+    fake.add_model(GADGETS_MODEL, status="STOPPED")
+
+    client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+    assert sorted(fake.running_models()) == sorted([MODEL, OTHER_MODEL])  # STARTING already bills
+    client.stop_project_version(ProjectVersionArn=OTHER_MODEL)
+    assert fake.running_models() == [MODEL]
+    clock.advance(10)
+    assert fake.running_models() == [MODEL]
+
+
+# ------------------------------------------------------------------------------ bad requests
+
+
+def test_unknown_version_and_project_are_not_found(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL)
+    missing = MODEL.replace("/v1/", "/v9/")
+
+    for call in (
+        lambda: strict.start_project_version(ProjectVersionArn=missing, MinInferenceUnits=1),
+        lambda: strict.stop_project_version(ProjectVersionArn=missing),
+        lambda: strict.describe_project_versions(ProjectArn=WIDGETS.replace("widgets", "nothing")),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_code(excinfo) == "ResourceNotFoundException"
+    assert fake.status(missing) is None
+    assert fake.units(missing) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:rekognition:eu-west-1:1111:project/widgets/version/v1/1767607200000",  # short account
+        "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/1767000000000",  # a project ARN
+        "arn:aws:s3:eu-west-1:111122223333:project/widgets/version/v1/1767607200000",  # another service
+        "arn:aws:rekognition:eu-west-1:111122223333:project/wid gets/version/v1/1",  # a space in the name
+    ],
+)
+def test_malformed_version_arn_is_an_invalid_parameter(fake: FakeRekognition, strict: Any, arn: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        strict.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+
+    assert error_code(excinfo) == "InvalidParameterException"
+
+
+def test_malformed_project_arn_is_an_invalid_parameter(strict: Any) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        strict.describe_project_versions(ProjectArn=MODEL)  # a version ARN is not a project ARN
+
+    assert error_code(excinfo) == "InvalidParameterException"
+
+
+@pytest.mark.parametrize(("min_units", "max_units"), [(0, None), (3, 2)])
+def test_bad_inference_units_are_invalid_parameters(
+    fake: FakeRekognition, make_client: ClientFactory, min_units: int, max_units: int | None
+) -> None:
+    fake.add_model(MODEL)
+    unchecked = make_client(max_attempts=0, parameter_validation=False)  # let 0 reach the service
+    units = {"MinInferenceUnits": min_units} | ({} if max_units is None else {"MaxInferenceUnits": max_units})
+
+    with pytest.raises(ClientError) as excinfo:
+        unchecked.start_project_version(ProjectVersionArn=MODEL, **units)
+
+    assert error_code(excinfo) == "InvalidParameterException"
+    assert fake.status(MODEL) == "TRAINING_COMPLETED"
+
+
+def post(endpoint: str, target: str | None, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    headers = {"Content-Type": "application/x-amz-json-1.1"} | ({"X-Amz-Target": target} if target else {})
+    request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+def test_wire_format_errors_and_unknown_operations(fake: FakeRekognition, endpoint: str) -> None:
+    status, headers, body = post(endpoint, "RekognitionService.DetectLabels", b"{}")
+    assert (status, body["__type"]) == (400, "UnknownOperationException")
+    assert headers["x-amzn-RequestId"]
+    assert headers["Content-Type"] == "application/x-amz-json-1.1"
+
+    assert post(endpoint, "DescribeProjects", b"{}")[2]["__type"] == "UnknownOperationException"  # no prefix
+    assert post(endpoint, "RekognitionService.DescribeProjects", b"[1")[2]["__type"] == "SerializationException"
+    assert post(endpoint, "RekognitionService.DescribeProjects", b"{}")[0] == 200
+    assert [c.error for c in fake.calls] == ["UnknownOperationException", "UnknownOperationException", None]
+
+
+def test_endpoint_from_the_standard_environment_variable(
+    fake: FakeRekognition, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_REKOGNITION", endpoint)
+    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
+    client = boto3.client(
+        "rekognition", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+
+    assert client.describe_projects()["ProjectDescriptions"][0]["ProjectArn"] == WIDGETS
+    assert fake.call_count("DescribeProjects") == 1
+
+
+# ------------------------------------------------------------------------------ faults and throttling
+
+
+def test_injected_error_surfaces_as_a_client_error_once(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL)
+    fake.inject_error("StartProjectVersion", "AccessDeniedException", message="no rekognition:StartProjectVersion")
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+
+    assert error_code(excinfo) == "AccessDeniedException"
+    assert excinfo.value.response["Error"]["Message"] == "no rekognition:StartProjectVersion"
+    assert fake.status(MODEL) == "TRAINING_COMPLETED"  # the failed call changed nothing
+    assert strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)["Status"] == "STARTING"
+
+
+def test_injected_server_errors_use_5xx_and_the_wildcard_matches_any_operation(
+    fake: FakeRekognition, strict: Any
+) -> None:
+    fake.inject_error("*", "InternalServerError", count=2)
+    fake.inject_error("DescribeProjects", "ServiceUnavailableException")
+
+    statuses = []
+    for call in (strict.describe_projects, lambda: strict.describe_project_versions(ProjectArn=WIDGETS)):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        statuses.append((error_code(excinfo), excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]))
+    with pytest.raises(ClientError) as excinfo:
+        strict.describe_projects()
+    statuses.append((error_code(excinfo), excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]))
+
+    assert statuses == [("InternalServerError", 500), ("InternalServerError", 500), ("ServiceUnavailableException", 503)]
+    assert strict.describe_projects()["ProjectDescriptions"]
+
+
+def test_a_throttle_burst_is_absorbed_by_standard_retries(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(MODEL, status="RUNNING")
+    fake.throttle_burst("DescribeProjectVersions", 2)
+
+    versions = client.describe_project_versions(ProjectArn=WIDGETS)["ProjectVersionDescriptions"]
+
+    assert versions[0]["Status"] == "RUNNING"
+    assert fake.call_count("DescribeProjectVersions") == 3
+    assert [c.error for c in fake.calls] == ["ThrottlingException", "ThrottlingException", None]
+
+
+def test_rate_limit_throttles_calls_over_the_limit(fake: FakeRekognition, strict: Any, clock: Clock) -> None:
+    fake.set_rate_limit("DescribeProjects", 2)
+
+    strict.describe_projects()
+    strict.describe_projects()
+    with pytest.raises(ClientError) as excinfo:
+        strict.describe_projects()
+    assert error_code(excinfo) == "ThrottlingException"
+    strict.describe_project_versions(ProjectArn=WIDGETS)  # another operation is not limited
+
+    clock.advance(0.5)  # refills one token
+    strict.describe_projects()
+    with pytest.raises(ClientError):
+        strict.describe_projects()
+
+
+def test_a_rate_limit_for_every_operation_is_shared(fake: FakeRekognition, strict: Any, clock: Clock) -> None:
+    fake.set_rate_limit(None, 1)
+
+    strict.describe_projects()
+    with pytest.raises(ClientError) as excinfo:
+        strict.describe_project_versions(ProjectArn=WIDGETS)
+    assert error_code(excinfo) == "ThrottlingException"
+
+    clock.advance(1)
+    strict.describe_project_versions(ProjectArn=WIDGETS)
+    fake.set_rate_limit(None, 0)  # lifted
+    strict.describe_projects()
+
+
+# ------------------------------------------------------------------------------ call log and concurrency
+
+
+def test_call_log_records_operation_params_error_and_time(fake: FakeRekognition, strict: Any, clock: Clock) -> None:
+    fake.add_model(MODEL, status="RUNNING")
+    clock.advance(7)
+
+    strict.describe_projects(ProjectNames=["widgets"])
+    with pytest.raises(ClientError):
+        strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=2, MaxInferenceUnits=4)
+
+    first, second = fake.calls
+    assert (first.operation, first.params, first.error, first.at) == (
+        "DescribeProjects",
+        {"ProjectNames": ["widgets"]},
+        None,
+        1007.0,
+    )
+    assert second.operation == "StartProjectVersion"
+    assert second.params == {"ProjectVersionArn": MODEL, "MinInferenceUnits": 2, "MaxInferenceUnits": 4}
+    assert second.error == "ResourceInUseException"
+    assert fake.call_count("StartProjectVersion") == 1
+    assert fake.call_count("StopProjectVersion") == 0
+
+
+def test_concurrent_starts_of_one_model_let_exactly_one_through(
+    fake: FakeRekognition, make_client: ClientFactory
+) -> None:
+    fake.add_model(MODEL, status="STOPPED", start_seconds=60)
+    clients = [make_client(max_attempts=0) for _ in range(8)]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(len(clients))
+
+    def start(client: Any) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)["Status"])
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=start, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(outcomes) == ["ResourceInUseException"] * 7 + ["STARTING"]
+    assert fake.call_count("StartProjectVersion") == 8
+
+
+def test_the_server_is_quiet_and_stops(fake: FakeRekognition, capfd: pytest.CaptureFixture[str]) -> None:
+    with fake.serve() as url:
+        assert post(url, "RekognitionService.DescribeProjects", b"{}")[0] == 200
+
+    assert capfd.readouterr().err == ""
+    with pytest.raises(OSError):
+        post(url, "RekognitionService.DescribeProjects", b"{}")

@@ -1,0 +1,313 @@
+"""The handler through real crhelper and real boto3, with AWS stood in (see world.py).
+
+After every test: no poll rule or Lambda permission left behind, one answer per request, every
+Reason at most 256 characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from conftest import REGION, version_arn
+from fakes.aws import create_function, moto_server
+from fakes.cloudformation import Answer, ResponseEndpoint, event
+from fakes.rekognition import FakeRekognition
+from world import FAST_TIMING, World, load_handler
+
+ARN = version_arn("widgets", "v1")
+NEW_ARN = version_arn("widgets", "v2")
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def world(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    function_name = f"RunningModelTest-Handler-{uuid.uuid4().hex[:8]}"
+    create_function(aws_endpoint, function_name)
+    rule_prefix = f"RunningModel-{uuid.uuid4().hex[:8]}-"
+    rekognition = FakeRekognition()
+    with rekognition.serve() as rekognition_endpoint, ResponseEndpoint(tmp_path).serve() as responses:
+        environment = {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": aws_endpoint,
+            "SSL_CERT_FILE": str(responses.ca_file),
+            "POLL_RULE_PREFIX": rule_prefix,
+            **FAST_TIMING,
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        world = World(rekognition, responses, aws_endpoint, function_name, rule_prefix, load_handler())
+        yield world
+        world.finish_cleanups()
+        rules, permissions = world.leftovers()
+        assert rules == [] and permissions == [], "poll rule or permission left behind"
+        request_ids = [answer.request_id for answer in responses.answers]
+        assert len(request_ids) == len(set(request_ids)), "a request was answered twice"
+        assert all(len(answer.reason) <= 256 for answer in responses.answers)
+
+
+def create(world: World, **properties: Any) -> Answer:
+    return world.run(event("Create", world.responses, {"ProjectVersionArn": ARN, **properties}))
+
+
+def calls(world: World, operation: str) -> list[dict[str, Any]]:
+    return [call.params for call in world.rekognition.calls if call.operation == operation]
+
+
+# Create
+
+
+def test_create_starts_the_model_and_answers_once_it_runs(world: World) -> None:
+    world.rekognition.add_model(ARN, status="TRAINING_COMPLETED", start_seconds=0.6)
+    answer = create(world)
+    assert answer.status == "SUCCESS", answer.reason
+    assert answer.body["PhysicalResourceId"] == ARN
+    assert answer.body["Data"] == {"ProjectVersionArn": ARN, "Status": "RUNNING", "MinInferenceUnits": "1", "MaxInferenceUnits": "1"}
+    assert world.rekognition.status(ARN) == "RUNNING"
+    assert calls(world, "StartProjectVersion") == [{"ProjectVersionArn": ARN, "MinInferenceUnits": 1}]
+    assert world.invocations > 1, "a start of 0.6 s should have needed a scheduled poll"
+
+
+def test_create_with_min_and_max_enables_auto_scaling(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    answer = create(world, MinInferenceUnits=2, MaxInferenceUnits=5)
+    assert answer.status == "SUCCESS", answer.reason
+    assert calls(world, "StartProjectVersion") == [{"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 5}]
+    assert (answer.body["Data"]["MinInferenceUnits"], answer.body["Data"]["MaxInferenceUnits"]) == ("2", "5")
+
+
+def test_the_project_is_looked_up_once_and_remembered_by_the_polls(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.8)
+    assert create(world).status == "SUCCESS"
+    assert len(calls(world, "DescribeProjects")) == 1
+    assert len(calls(world, "DescribeProjectVersions")) > 2
+
+
+def test_a_given_project_arn_spares_the_lookup(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    given = world.rekognition.add_project("widgets")
+    assert create(world, ProjectArn=given).status == "SUCCESS"
+    assert calls(world, "DescribeProjects") == []
+
+
+def test_adopting_a_model_running_with_the_same_units_is_answered_at_once(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    answer = create(world)
+    assert answer.status == "SUCCESS"
+    assert world.invocations == 1, "answered on its first look, with no scheduled poll"
+    assert calls(world, "StartProjectVersion") == [] and calls(world, "StopProjectVersion") == []
+
+
+def test_a_model_still_training_is_waited_for(world: World) -> None:
+    world.rekognition.add_model(ARN, status="TRAINING_IN_PROGRESS", train_seconds=0.5, start_seconds=0.1)
+    assert create(world).status == "SUCCESS"
+    assert world.rekognition.status(ARN) == "RUNNING"
+
+
+def test_a_failed_model_is_restarted_on_the_first_look(world: World) -> None:
+    world.rekognition.add_model(ARN, status="FAILED", status_message="earlier failure", start_seconds=0.1)
+    assert create(world).status == "SUCCESS"
+
+
+def test_a_start_that_fails_is_reported_with_rekognitions_reason(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.3)
+    world.rekognition.fail_next_starts(ARN, "The model could not be started: insufficient capacity")
+    answer = create(world)
+    assert answer.status == "FAILED"
+    assert "widgets/v1 failed to start: The model could not be started: insufficient capacity" in answer.reason
+    assert not answer.body["PhysicalResourceId"].startswith("arn:"), "a failed Create must not name the model"
+    assert world.rekognition.running_models() == []
+
+
+def test_an_unknown_version_fails_and_its_rollback_delete_succeeds_at_once(world: World) -> None:
+    world.rekognition.add_project("widgets")
+    answer = create(world)
+    assert answer.status == "FAILED"
+    assert "widgets/v1 not found" in answer.reason
+    delete = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=answer.body["PhysicalResourceId"]))
+    assert delete.status == "SUCCESS"
+    assert world.invocations == 2
+
+
+def test_an_unknown_project_fails_as_not_found(world: World) -> None:
+    answer = create(world)
+    assert answer.status == "FAILED" and "not found" in answer.reason
+
+
+@pytest.mark.parametrize(
+    "properties, named",
+    [
+        ({"MinInferenceUnits": 0}, "MinInferenceUnits must be a whole number of at least 1, got 0"),
+        ({"MinInferenceUnits": "abc"}, "MinInferenceUnits must be a whole number of at least 1, got 'abc'"),
+        ({"MinInferenceUnits": 3, "MaxInferenceUnits": 2}, "MaxInferenceUnits (2) is below MinInferenceUnits (3)"),
+        ({"ProjectVersionArn": ""}, "ProjectVersionArn is missing"),
+        ({"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:project/widgets"}, "is not a model version ARN"),
+    ],
+)
+def test_a_bad_property_fails_at_once_and_its_delete_succeeds(world: World, properties: dict[str, Any], named: str) -> None:
+    world.rekognition.add_model(ARN)
+    answer = create(world, **properties)
+    assert answer.status == "FAILED"
+    assert named in answer.reason
+    assert world.invocations == 1 and world.rekognition.calls == []
+    delete = world.run(event("Delete", world.responses, {}, physical_id=answer.body["PhysicalResourceId"]))
+    assert delete.status == "SUCCESS"
+
+
+def test_a_refused_start_is_reported_with_the_call_and_the_code(world: World) -> None:
+    world.rekognition.add_model(ARN)
+    world.rekognition.inject_error("StartProjectVersion", "AccessDeniedException", message="not allowed")
+    answer = create(world)
+    assert answer.status == "FAILED"
+    assert answer.reason.startswith("StartProjectVersion failed: AccessDeniedException: not allowed")
+
+
+def test_throttling_bursts_are_absorbed_by_botocore_retries(world: World) -> None:
+    """A burst longer than botocore's retries is tested in test_reconcile.py (its backoff takes seconds)."""
+    world.rekognition.add_model(ARN, start_seconds=0.4)
+    for operation in ("DescribeProjects", "DescribeProjectVersions", "StartProjectVersion"):
+        world.rekognition.throttle_burst(operation, 2)
+    answer = create(world)
+    assert answer.status == "SUCCESS", answer.reason
+    throttled = [c for c in world.rekognition.calls if c.error == "ThrottlingException"]
+    assert len(throttled) == 6
+
+
+def test_a_deadline_while_starting_fails_and_stops_the_model_once_it_has_started(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
+    answer = create(world, ServiceTimeout=1)
+    assert answer.status == "FAILED"
+    assert answer.reason.startswith("Timed out waiting for model widgets/v1 to be RUNNING: it is still STARTING.")
+    assert "will be stopped once it has started" in answer.reason
+    assert world.rekognition.status(ARN) == "STARTING"
+    world.finish_cleanups()
+    assert world.rekognition.status(ARN) == "STOPPED"
+
+
+# Update
+
+
+def test_an_update_of_units_restarts_the_model_with_them(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.2, start_seconds=0.2)
+    answer = world.run(
+        event("Update", world.responses, {"ProjectVersionArn": ARN, "MinInferenceUnits": 2}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+    )
+    assert answer.status == "SUCCESS", answer.reason
+    assert answer.body["PhysicalResourceId"] == ARN
+    assert world.rekognition.units(ARN) == (2, 2)
+    assert [c.operation for c in world.rekognition.calls if c.operation.endswith("ProjectVersion")] == [
+        "StopProjectVersion",
+        "StartProjectVersion",
+    ]
+
+
+def test_an_update_to_a_new_version_is_blue_green(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.1)
+    world.rekognition.add_model(NEW_ARN, start_seconds=0.3)
+    answer = world.run(
+        event("Update", world.responses, {"ProjectVersionArn": NEW_ARN}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+    )
+    assert answer.status == "SUCCESS", answer.reason
+    assert answer.body["PhysicalResourceId"] == NEW_ARN
+    assert world.rekognition.status(ARN) == "RUNNING", "the old version serves until CloudFormation deletes it"
+    delete = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert delete.status == "SUCCESS"
+    assert (world.rekognition.status(ARN), world.rekognition.status(NEW_ARN)) == ("STOPPED", "RUNNING")
+
+
+def test_an_update_that_changes_nothing_running_is_answered_at_once(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=2, max_units=3)
+    properties = {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3, "ServiceTimeout": 1800}
+    answer = world.run(event("Update", world.responses, properties, physical_id=ARN, old_properties={**properties, "ServiceTimeout": 3600}))
+    assert answer.status == "SUCCESS" and world.invocations == 1
+
+
+def test_a_failed_update_to_new_units_leaves_the_model_stopped(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.1, start_seconds=0.2)
+    world.rekognition.fail_next_starts(ARN, "insufficient capacity")
+    answer = world.run(
+        event("Update", world.responses, {"ProjectVersionArn": ARN, "MinInferenceUnits": 4}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+    )
+    assert answer.status == "FAILED"
+    assert answer.body["PhysicalResourceId"] == ARN
+    assert world.rekognition.running_models() == []
+
+
+# Delete
+
+
+def test_delete_stops_a_running_model(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.6)
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS", answer.reason
+    assert world.rekognition.status(ARN) == "STOPPED"
+    assert world.invocations > 1
+
+
+@pytest.mark.parametrize("status", ["STOPPED", "TRAINING_COMPLETED", "FAILED", "EXPIRED"])
+def test_delete_of_a_model_that_does_not_run_is_answered_at_once(world: World, status: str) -> None:
+    world.rekognition.add_model(ARN, status=status)
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS" and world.invocations == 1
+    assert calls(world, "StopProjectVersion") == []
+
+
+def test_delete_of_a_missing_model_is_answered_at_once(world: World) -> None:
+    world.rekognition.add_project("widgets")
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS" and world.invocations == 1
+
+
+def test_delete_of_something_never_created_calls_nothing(world: World) -> None:
+    answer = world.run(
+        event("Delete", world.responses, {"ProjectVersionArn": "garbage"}, physical_id="RunningModelTest_Detector_ABCDEFGH")
+    )
+    assert answer.status == "SUCCESS" and answer.body["PhysicalResourceId"] == "RunningModelTest_Detector_ABCDEFGH"
+    assert world.rekognition.calls == []
+
+
+def test_delete_waits_for_a_starting_model_then_stops_it(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.5, stop_seconds=0.1)
+    world.rekognition.set_status(ARN, "STARTING")
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS"
+    assert world.rekognition.status(ARN) == "STOPPED"
+
+
+# crhelper, adjusted
+
+
+def test_a_long_logical_id_gives_valid_rule_names_and_statement_ids(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.5)
+    logical_id = "Detector" + "X" * 192
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN}, logical_id=logical_id)
+    world.invoke(request)
+    (poll,) = world.scheduled_inputs()
+    rule_name = poll["CrHelperRule"].split("/")[-1]
+    assert len(rule_name) <= 64 and rule_name.startswith(world.rule_prefix + "Detector")
+    assert len(poll["CrHelperPermission"]) <= 100 and poll["CrHelperPermission"].startswith(world.rule_prefix)
+    assert world.poll_until_answered(request).status == "SUCCESS"
+
+
+def test_the_logs_never_hold_the_response_url(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.4)
+    with caplog.at_level(logging.DEBUG):
+        assert create(world).status == "SUCCESS"
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.levelno >= logging.INFO)
+    assert "Model widgets/v1 is RUNNING" in logged
+    assert not [s for s in world.responses.signatures if s in logged]
+    assert "X-Amz-Signature" not in logged
