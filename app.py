@@ -12,8 +12,9 @@ or list several models in cdk.json under "context": {"models": [{"id": ..., "pro
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 from running_model import contract
 from running_model.lifecycle import Lifecycle
@@ -21,7 +21,7 @@ lifecycle = Lifecycle(timing)
 @helper.create
 @helper.update
 @helper.delete
-def on_request(event: dict[str, Any], context: Any) -> Optional[str]:
+def on_request(event: dict[str, Any], context: Any) -> str | None:
     """First look at a request: answered now if it is already satisfied, else polled."""
     return _handle(event, context, polling=False)
 
@@ -29,12 +29,12 @@ def on_request(event: dict[str, Any], context: Any) -> Optional[str]:
 @helper.poll_create
 @helper.poll_update
 @helper.poll_delete
-def on_poll(event: dict[str, Any], context: Any) -> Optional[str]:
+def on_poll(event: dict[str, Any], context: Any) -> str | None:
     """A scheduled look at a request in progress."""
     return _handle(event, context, polling=True)
 
 
-def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> Optional[str]:
+def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None:
     answer = lifecycle.handle(
         event, helper.Data, polling=polling, remaining_seconds=context.get_remaining_time_in_millis() / 1000
     )

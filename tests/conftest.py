@@ -14,7 +14,9 @@ ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 
 
-def version_arn(project: str = "widgets", version: str = "v1", region: str = REGION, timestamp: int = 1767607200000) -> str:
+def version_arn(
+    project: str = "widgets", version: str = "v1", region: str = REGION, timestamp: int = 1767607200000
+) -> str:
     """A well-formed model version ARN."""
     return f"arn:aws:rekognition:{region}:{ACCOUNT}:project/{project}/version/{version}/{timestamp}"
 

@@ -76,8 +76,15 @@ def test_the_asset_imports_with_its_own_crhelper(example: tuple[Path, dict[str, 
         f"import sys; sys.path.insert(0, {str(asset)!r}); import {module}, crhelper; "
         f"assert callable({module}.{attribute}); print(crhelper.__file__)"
     )
-    env = {"PATH": os.environ["PATH"], "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-    result = subprocess.run([sys.executable, "-I", "-c", probe], cwd="/", env=env, capture_output=True, text=True, check=False)
+    env = {
+        "PATH": os.environ["PATH"],
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", probe], cwd="/", env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(asset))
 
@@ -85,7 +92,11 @@ def test_the_asset_imports_with_its_own_crhelper(example: tuple[Path, dict[str, 
 def test_cfn_lint_finds_nothing(example: tuple[Path, dict[str, Any]]) -> None:
     outdir, _ = example
     result = subprocess.run(
-        [str(BIN / "cfn-lint"), "--", str(outdir / f"{STACK}.template.json")], cwd=ROOT, capture_output=True, text=True, check=False
+        [str(BIN / "cfn-lint"), "--", str(outdir / f"{STACK}.template.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
@@ -93,7 +104,9 @@ def test_cfn_lint_finds_nothing(example: tuple[Path, dict[str, Any]]) -> None:
 
 def test_models_come_from_context(tmp_path: Path) -> None:
     arn = "arn:aws:rekognition:us-east-1:111122223333:project/p/version/v/1"
-    template = synth(tmp_path, f"project_version_arn={arn}", "min_inference_units=2", "max_inference_units=3", "timeout_minutes=20")
+    template = synth(
+        tmp_path, f"project_version_arn={arn}", "min_inference_units=2", "max_inference_units=3", "timeout_minutes=20"
+    )
     (model,) = resources_of(template, "Custom::RekognitionRunningModel").values()
     assert model["Properties"]["ProjectVersionArn"] == arn
     assert (model["Properties"]["MinInferenceUnits"], model["Properties"]["MaxInferenceUnits"]) == (2, 3)

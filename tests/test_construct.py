@@ -9,8 +9,10 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
-from conftest import project_arn, version_arn
+
 from rekognition_running_model import RunningModel
+
+from conftest import project_arn, version_arn
 
 HANDLER_TYPE = "AWS::Lambda::Function"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"
@@ -45,7 +47,10 @@ def three_models() -> Template:
         stack_with(
             {"project_version_arn": version_arn("widgets", "v1")},
             {"project_version_arn": version_arn("widgets", "v2"), "min_inference_units": 2, "max_inference_units": 4},
-            {"project_version_arn": version_arn("gadgets", "v1", region="us-east-1"), "project_arn": project_arn("gadgets", region="us-east-1")},
+            {
+                "project_version_arn": version_arn("gadgets", "v1", region="us-east-1"),
+                "project_arn": project_arn("gadgets", region="us-east-1"),
+            },
         )
     )
 
@@ -66,7 +71,9 @@ def test_the_handler_function(three_models: Template) -> None:
             "Handler": "index.handler",
             "Timeout": 180,
             "LoggingConfig": {"LogGroup": Match.any_value()},
-            "Environment": {"Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{8}-$")}},
+            "Environment": {
+                "Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{8}-$")}
+            },
         },
     )
     three_models.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})
@@ -90,17 +97,27 @@ def test_the_custom_resource_properties(three_models: Template) -> None:
         },
     )
     three_models.has_resource_properties(
-        RESOURCE_TYPE, {"ProjectVersionArn": version_arn("widgets", "v2"), "MinInferenceUnits": 2, "MaxInferenceUnits": 4}
+        RESOURCE_TYPE,
+        {"ProjectVersionArn": version_arn("widgets", "v2"), "MinInferenceUnits": 2, "MaxInferenceUnits": 4},
     )
     three_models.has_resource_properties(
         RESOURCE_TYPE,
-        {"ProjectVersionArn": version_arn("gadgets", "v1", region="us-east-1"), "ProjectArn": project_arn("gadgets", region="us-east-1")},
+        {
+            "ProjectVersionArn": version_arn("gadgets", "v1", region="us-east-1"),
+            "ProjectArn": project_arn("gadgets", region="us-east-1"),
+        },
     )
 
 
 def test_timeout_and_removal_policy() -> None:
     template = Template.from_stack(
-        stack_with({"project_version_arn": version_arn(), "timeout": cdk.Duration.minutes(20), "removal_policy": cdk.RemovalPolicy.RETAIN})
+        stack_with(
+            {
+                "project_version_arn": version_arn(),
+                "timeout": cdk.Duration.minutes(20),
+                "removal_policy": cdk.RemovalPolicy.RETAIN,
+            }
+        )
     )
     template.has_resource(RESOURCE_TYPE, {"Properties": {"ServiceTimeout": "1200"}, "DeletionPolicy": "Retain"})
 
@@ -115,7 +132,10 @@ def test_start_and_stop_are_allowed_on_each_version_only(three_models: Template)
         [version_arn("widgets", "v1"), version_arn("widgets", "v2"), version_arn("gadgets", "v1", region="us-east-1")]
     )
     for statement in statements_for(three_models, "rekognition:StartProjectVersion"):
-        assert sorted(_as_list(statement["Action"])) == ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]
+        assert sorted(_as_list(statement["Action"])) == [
+            "rekognition:StartProjectVersion",
+            "rekognition:StopProjectVersion",
+        ]
 
 
 def test_describe_versions_is_allowed_on_each_project_only(three_models: Template) -> None:
@@ -229,7 +249,7 @@ def test_a_token_arn_is_scoped_with_intrinsics() -> None:
 def test_each_stack_has_its_own_handler_and_rule_prefix() -> None:
     app = cdk.App()
     stacks = [cdk.Stack(app, "One"), cdk.Stack(app, "Two")]
-    for stack, version in zip(stacks, ("a", "b")):
+    for stack, version in zip(stacks, ("a", "b"), strict=True):
         RunningModel(stack, "Model", project_version_arn=version_arn(version=version))
     prefixes = {
         function["Properties"]["Environment"]["Variables"]["POLL_RULE_PREFIX"]
@@ -264,7 +284,9 @@ def test_grant_detect_custom_labels() -> None:
     grant = model.grant_detect_custom_labels(function)
     assert isinstance(grant, iam.Grant) and grant.success
     template = Template.from_stack(stack)
-    app_policies = {k: v for k, v in template.find_resources("AWS::IAM::Policy").items() if k.startswith("AppServiceRole")}
+    app_policies = {
+        k: v for k, v in template.find_resources("AWS::IAM::Policy").items() if k.startswith("AppServiceRole")
+    }
     (policy,) = app_policies.values()
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Action": "rekognition:DetectCustomLabels", "Effect": "Allow", "Resource": version_arn()}

@@ -22,7 +22,9 @@ def public_constants(module: ModuleType) -> dict[str, object]:
 
 
 def test_construct_and_handler_agree_on_every_name_and_pattern() -> None:
-    construct_side = public_constants(load(ROOT / "constructs/rekognition_running_model/contract.py", "construct_contract"))
+    construct_side = public_constants(
+        load(ROOT / "constructs/rekognition_running_model/contract.py", "construct_contract")
+    )
     handler_side = public_constants(load(ROOT / "lambda/running_model/contract.py", "handler_contract"))
     assert construct_side == handler_side
     assert construct_side["RESOURCE_TYPE"] == "Custom::RekognitionRunningModel"
@@ -40,4 +42,6 @@ def test_the_patterns_are_rekognitions_own() -> None:
     unnamed = re.compile(r"\(\?P<\w+>")
     for ours, shape in (("PROJECT_VERSION_ARN_PATTERN", "ProjectVersionArn"), ("PROJECT_ARN_PATTERN", "ProjectArn")):
         api = model.shape_for(shape).metadata["pattern"]
-        assert unnamed.sub("(", str(handler[ours])).replace("(", "").replace(")", "") == api.replace("\\/", "/").replace("(", "").replace(")", "")
+        assert unnamed.sub("(", str(handler[ours])).replace("(", "").replace(")", "") == api.replace(
+            "\\/", "/"
+        ).replace("(", "").replace(")", "")

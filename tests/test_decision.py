@@ -81,7 +81,12 @@ def test_a_failed_start_says_why() -> None:
 
 @pytest.mark.parametrize(
     "status, words",
-    [(d.TRAINING_FAILED, "training failed"), (d.EXPIRED, "expired"), (d.DEPRECATED, "deprecated"), (d.DELETING, "deleted")],
+    [
+        (d.TRAINING_FAILED, "training failed"),
+        (d.EXPIRED, "expired"),
+        (d.DEPRECATED, "deprecated"),
+        (d.DELETING, "deleted"),
+    ],
 )
 def test_an_unusable_model_says_why(status: str, words: str) -> None:
     action = decide(Observation(status), RUN_1, first_look=True)

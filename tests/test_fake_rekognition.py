@@ -408,7 +408,11 @@ def test_injected_server_errors_use_5xx_and_the_wildcard_matches_any_operation(
         strict.describe_projects()
     statuses.append((error_code(excinfo), excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]))
 
-    assert statuses == [("InternalServerError", 500), ("InternalServerError", 500), ("ServiceUnavailableException", 503)]
+    assert statuses == [
+        ("InternalServerError", 500),
+        ("InternalServerError", 500),
+        ("ServiceUnavailableException", 503),
+    ]
     assert strict.describe_projects()["ProjectDescriptions"]
 
 

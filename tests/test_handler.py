@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+
 from conftest import REGION, version_arn
 from fakes.aws import create_function, moto_server
 from fakes.cloudformation import Answer, ResponseEndpoint, event
@@ -76,7 +78,12 @@ def test_create_starts_the_model_and_answers_once_it_runs(world: World) -> None:
     answer = create(world)
     assert answer.status == "SUCCESS", answer.reason
     assert answer.body["PhysicalResourceId"] == ARN
-    assert answer.body["Data"] == {"ProjectVersionArn": ARN, "Status": "RUNNING", "MinInferenceUnits": "1", "MaxInferenceUnits": "1"}
+    assert answer.body["Data"] == {
+        "ProjectVersionArn": ARN,
+        "Status": "RUNNING",
+        "MinInferenceUnits": "1",
+        "MaxInferenceUnits": "1",
+    }
     assert world.rekognition.status(ARN) == "RUNNING"
     assert calls(world, "StartProjectVersion") == [{"ProjectVersionArn": ARN, "MinInferenceUnits": 1}]
     assert world.invocations > 1, "a start of 0.6 s should have needed a scheduled poll"
@@ -86,7 +93,9 @@ def test_create_with_min_and_max_enables_auto_scaling(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.1)
     answer = create(world, MinInferenceUnits=2, MaxInferenceUnits=5)
     assert answer.status == "SUCCESS", answer.reason
-    assert calls(world, "StartProjectVersion") == [{"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 5}]
+    assert calls(world, "StartProjectVersion") == [
+        {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 5}
+    ]
     assert (answer.body["Data"]["MinInferenceUnits"], answer.body["Data"]["MaxInferenceUnits"]) == ("2", "5")
 
 
@@ -138,7 +147,9 @@ def test_an_unknown_version_fails_and_its_rollback_delete_succeeds_at_once(world
     answer = create(world)
     assert answer.status == "FAILED"
     assert "widgets/v1 not found" in answer.reason
-    delete = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=answer.body["PhysicalResourceId"]))
+    delete = world.run(
+        event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=answer.body["PhysicalResourceId"])
+    )
     assert delete.status == "SUCCESS"
     assert world.invocations == 2
 
@@ -155,10 +166,15 @@ def test_an_unknown_project_fails_as_not_found(world: World) -> None:
         ({"MinInferenceUnits": "abc"}, "MinInferenceUnits must be a whole number of at least 1, got 'abc'"),
         ({"MinInferenceUnits": 3, "MaxInferenceUnits": 2}, "MaxInferenceUnits (2) is below MinInferenceUnits (3)"),
         ({"ProjectVersionArn": ""}, "ProjectVersionArn is missing"),
-        ({"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:project/widgets"}, "is not a model version ARN"),
+        (
+            {"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:project/widgets"},
+            "is not a model version ARN",
+        ),
     ],
 )
-def test_a_bad_property_fails_at_once_and_its_delete_succeeds(world: World, properties: dict[str, Any], named: str) -> None:
+def test_a_bad_property_fails_at_once_and_its_delete_succeeds(
+    world: World, properties: dict[str, Any], named: str
+) -> None:
     world.rekognition.add_model(ARN)
     answer = create(world, **properties)
     assert answer.status == "FAILED"
@@ -204,7 +220,13 @@ def test_a_deadline_while_starting_fails_and_stops_the_model_once_it_has_started
 def test_an_update_of_units_restarts_the_model_with_them(world: World) -> None:
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.2, start_seconds=0.2)
     answer = world.run(
-        event("Update", world.responses, {"ProjectVersionArn": ARN, "MinInferenceUnits": 2}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+        event(
+            "Update",
+            world.responses,
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": 2},
+            physical_id=ARN,
+            old_properties={"ProjectVersionArn": ARN},
+        )
     )
     assert answer.status == "SUCCESS", answer.reason
     assert answer.body["PhysicalResourceId"] == ARN
@@ -219,7 +241,13 @@ def test_an_update_to_a_new_version_is_blue_green(world: World) -> None:
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.1)
     world.rekognition.add_model(NEW_ARN, start_seconds=0.3)
     answer = world.run(
-        event("Update", world.responses, {"ProjectVersionArn": NEW_ARN}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+        event(
+            "Update",
+            world.responses,
+            {"ProjectVersionArn": NEW_ARN},
+            physical_id=ARN,
+            old_properties={"ProjectVersionArn": ARN},
+        )
     )
     assert answer.status == "SUCCESS", answer.reason
     assert answer.body["PhysicalResourceId"] == NEW_ARN
@@ -232,7 +260,15 @@ def test_an_update_to_a_new_version_is_blue_green(world: World) -> None:
 def test_an_update_that_changes_nothing_running_is_answered_at_once(world: World) -> None:
     world.rekognition.add_model(ARN, status="RUNNING", min_units=2, max_units=3)
     properties = {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3, "ServiceTimeout": 1800}
-    answer = world.run(event("Update", world.responses, properties, physical_id=ARN, old_properties={**properties, "ServiceTimeout": 3600}))
+    answer = world.run(
+        event(
+            "Update",
+            world.responses,
+            properties,
+            physical_id=ARN,
+            old_properties={**properties, "ServiceTimeout": 3600},
+        )
+    )
     assert answer.status == "SUCCESS" and world.invocations == 1
 
 
@@ -240,7 +276,13 @@ def test_a_failed_update_to_new_units_leaves_the_model_stopped(world: World) -> 
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.1, start_seconds=0.2)
     world.rekognition.fail_next_starts(ARN, "insufficient capacity")
     answer = world.run(
-        event("Update", world.responses, {"ProjectVersionArn": ARN, "MinInferenceUnits": 4}, physical_id=ARN, old_properties={"ProjectVersionArn": ARN})
+        event(
+            "Update",
+            world.responses,
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": 4},
+            physical_id=ARN,
+            old_properties={"ProjectVersionArn": ARN},
+        )
     )
     assert answer.status == "FAILED"
     assert answer.body["PhysicalResourceId"] == ARN
@@ -274,7 +316,12 @@ def test_delete_of_a_missing_model_is_answered_at_once(world: World) -> None:
 
 def test_delete_of_something_never_created_calls_nothing(world: World) -> None:
     answer = world.run(
-        event("Delete", world.responses, {"ProjectVersionArn": "garbage"}, physical_id="RunningModelTest_Detector_ABCDEFGH")
+        event(
+            "Delete",
+            world.responses,
+            {"ProjectVersionArn": "garbage"},
+            physical_id="RunningModelTest_Detector_ABCDEFGH",
+        )
     )
     assert answer.status == "SUCCESS" and answer.body["PhysicalResourceId"] == "RunningModelTest_Detector_ABCDEFGH"
     assert world.rekognition.calls == []

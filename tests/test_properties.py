@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from running_model.properties import InvalidProperties, ModelVersion, parse
+from running_model.properties import InvalidPropertiesError, ModelVersion, parse
 from running_model.reasons import REASON_LIMIT, shorten
 
 ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/version/widgets.2026-01-05T10.00.00/1767607200000"
@@ -36,35 +36,53 @@ def test_every_property_is_read() -> None:
     "properties, named",
     [
         ({}, "ProjectVersionArn is missing"),
-        ({"ProjectVersionArn": "arn:aws:s3:::bucket"}, "ProjectVersionArn 'arn:aws:s3:::bucket' is not a model version ARN"),
-        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "0"}, "MinInferenceUnits must be a whole number of at least 1, got 0"),
-        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "abc"}, "MinInferenceUnits must be a whole number of at least 1, got 'abc'"),
+        (
+            {"ProjectVersionArn": "arn:aws:s3:::bucket"},
+            "ProjectVersionArn 'arn:aws:s3:::bucket' is not a model version ARN",
+        ),
+        (
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": "0"},
+            "MinInferenceUnits must be a whole number of at least 1, got 0",
+        ),
+        (
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": "abc"},
+            "MinInferenceUnits must be a whole number of at least 1, got 'abc'",
+        ),
         ({"ProjectVersionArn": ARN, "MinInferenceUnits": "1.5"}, "MinInferenceUnits must be a whole number"),
-        ({"ProjectVersionArn": ARN, "MaxInferenceUnits": "-1"}, "MaxInferenceUnits must be a whole number of at least 1, got -1"),
-        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "3", "MaxInferenceUnits": "2"}, "MaxInferenceUnits (2) is below MinInferenceUnits (3)"),
+        (
+            {"ProjectVersionArn": ARN, "MaxInferenceUnits": "-1"},
+            "MaxInferenceUnits must be a whole number of at least 1, got -1",
+        ),
+        (
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": "3", "MaxInferenceUnits": "2"},
+            "MaxInferenceUnits (2) is below MinInferenceUnits (3)",
+        ),
         ({"ProjectVersionArn": ARN, "ProjectArn": "widgets"}, "ProjectArn 'widgets' is not a project ARN"),
         (
             {"ProjectVersionArn": ARN, "ProjectArn": PROJECT_ARN.replace("widgets", "gadgets")},
             "ProjectArn names project 'gadgets' in eu-west-1, but the model version belongs to 'widgets'",
         ),
-        ({"ProjectVersionArn": ARN, "ServiceTimeout": "7200"}, "ServiceTimeout must be a whole number from 1 to 3600, got 7200"),
+        (
+            {"ProjectVersionArn": ARN, "ServiceTimeout": "7200"},
+            "ServiceTimeout must be a whole number from 1 to 3600, got 7200",
+        ),
     ],
 )
 def test_a_bad_property_is_named_with_what_was_received(properties: dict[str, str], named: str) -> None:
-    with pytest.raises(InvalidProperties) as raised:
+    with pytest.raises(InvalidPropertiesError) as raised:
         parse(properties)
     assert named in str(raised.value)
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    with pytest.raises(InvalidProperties) as raised:
+    with pytest.raises(InvalidPropertiesError) as raised:
         parse({"ProjectVersionArn": "nope", "MinInferenceUnits": "0", "MaxInferenceUnits": "x"})
     message = str(raised.value)
     assert all(name in message for name in ("ProjectVersionArn", "MinInferenceUnits", "MaxInferenceUnits"))
 
 
 def test_a_huge_bad_value_cannot_fill_the_reason() -> None:
-    with pytest.raises(InvalidProperties) as raised:
+    with pytest.raises(InvalidPropertiesError) as raised:
         parse({"ProjectVersionArn": ARN, "MinInferenceUnits": "9" * 500 + "x"})
     assert len(str(raised.value)) < 200
 

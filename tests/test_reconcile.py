@@ -7,10 +7,9 @@ model is a script, so that minutes of polling take no time.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Union
+from typing import Any
 
 import pytest
-from conftest import version_arn
 
 from running_model.decision import Desired, Observation
 from running_model.lifecycle import CLEANUP, DEADLINE, PROJECT_ARN, Lifecycle
@@ -18,6 +17,8 @@ from running_model.properties import ModelVersion
 from running_model.reconcile import Reconciler, Result, Window
 from running_model.rekognition import RekognitionError
 from running_model.settings import Timing
+
+from conftest import version_arn
 
 ARN = version_arn()
 VERSION = ModelVersion.from_arn(ARN)
@@ -39,11 +40,11 @@ class Clock:
 class ScriptedModel:
     """Answers each observe() with the next entry of ``script`` (the last one repeats)."""
 
-    def __init__(self, *script: Union[Observation, RekognitionError], project_arn: Optional[str] = None) -> None:
+    def __init__(self, *script: Observation | RekognitionError, project_arn: str | None = None) -> None:
         self.script = list(script)
         self.version = VERSION
         self.known_project_arn = project_arn
-        self.started: list[tuple[int, Optional[int]]] = []
+        self.started: list[tuple[int, int | None]] = []
         self.stops = 0
         self.looks = 0
 
@@ -54,14 +55,16 @@ class ScriptedModel:
             raise entry
         return entry
 
-    def start(self, min_units: int, max_units: Optional[int]) -> None:
+    def start(self, min_units: int, max_units: int | None) -> None:
         self.started.append((min_units, max_units))
 
     def stop(self) -> None:
         self.stops += 1
 
 
-def run(model: ScriptedModel, desired: Desired, *, window: float = 45, deadline: float = 3600, first_look: bool = True) -> Any:
+def run(
+    model: ScriptedModel, desired: Desired, *, window: float = 45, deadline: float = 3600, first_look: bool = True
+) -> Any:
     clock = Clock()
     reconciler = Reconciler(model, desired, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
     return reconciler.run(Window(clock.now + window, clock.now + deadline), first_look=first_look), clock
@@ -126,16 +129,21 @@ def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> Non
     with caplog.at_level(logging.INFO, logger="running_model"):
         run(model, RUN)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Model ")]
-    assert lines == ["Model widgets/v1 is STARTING (min 1, max 1 inference units)", "Model widgets/v1 is RUNNING (min 1, max 1 inference units)"]
+    assert lines == [
+        "Model widgets/v1 is STARTING (min 1, max 1 inference units)",
+        "Model widgets/v1 is RUNNING (min 1, max 1 inference units)",
+    ]
 
 
 # The lifecycle: what a request's Data carries between polls, and what a failure leaves behind.
 
-TIMING = Timing(step_seconds=10, window_seconds=45, deadline_margin_seconds=90, reserve_seconds=60, cleanup_seconds=7200)
+TIMING = Timing(
+    step_seconds=10, window_seconds=45, deadline_margin_seconds=90, reserve_seconds=60, cleanup_seconds=7200
+)
 
 
 def lifecycle_with(model: ScriptedModel, clock: Clock) -> Lifecycle:
-    def connect(version: ModelVersion, project_arn: Optional[str]) -> Any:
+    def connect(version: ModelVersion, project_arn: str | None) -> Any:
         assert version == VERSION
         if project_arn:
             model.known_project_arn = project_arn
@@ -151,7 +159,9 @@ def create_event(**properties: str) -> dict[str, Any]:
 def test_the_first_look_sets_the_deadline_from_service_timeout_less_the_margin() -> None:
     clock, data = Clock(), {}
     model = ScriptedModel(STARTING, project_arn="arn:project")
-    answer = lifecycle_with(model, clock).handle(create_event(ServiceTimeout="1200"), data, polling=False, remaining_seconds=180)
+    answer = lifecycle_with(model, clock).handle(
+        create_event(ServiceTimeout="1200"), data, polling=False, remaining_seconds=180
+    )
     assert not answer.finished
     assert data[DEADLINE] == 1_000_000 + 1200 - 90
     assert data[PROJECT_ARN] == "arn:project"
@@ -159,7 +169,9 @@ def test_the_first_look_sets_the_deadline_from_service_timeout_less_the_margin()
 
 def test_polls_keep_the_first_deadline() -> None:
     clock, data = Clock(), {DEADLINE: 1_000_000 + 5.0}
-    answer = lifecycle_with(ScriptedModel(STARTING), clock).handle(create_event(), data, polling=True, remaining_seconds=180)
+    answer = lifecycle_with(ScriptedModel(STARTING), clock).handle(
+        create_event(), data, polling=True, remaining_seconds=180
+    )
     assert answer.finished and answer.failure_reason.startswith("Timed out")
 
 
@@ -173,7 +185,9 @@ def test_the_window_shrinks_when_the_lambda_has_little_time_left() -> None:
 def test_a_failure_while_running_stops_the_model() -> None:
     clock = Clock()
     model = ScriptedModel(Observation("RUNNING", 2, 2), DENIED)
-    answer = lifecycle_with(model, clock).handle(create_event(MinInferenceUnits="1"), {}, polling=False, remaining_seconds=180)
+    answer = lifecycle_with(model, clock).handle(
+        create_event(MinInferenceUnits="1"), {}, polling=False, remaining_seconds=180
+    )
     assert model.stops == 2, "one stop to restart with new units, one to clean up"
     assert answer.failure_reason == "DescribeProjectVersions failed: AccessDeniedException: no. The model was stopped."
 
@@ -198,6 +212,13 @@ def test_a_cleanup_poll_stops_the_model_once_it_runs_and_finishes_silently() -> 
 
 def test_a_delete_of_something_never_created_makes_no_call() -> None:
     clock = Clock()
-    lifecycle = Lifecycle(TIMING, model_factory=lambda *_: pytest.fail("no client expected"), clock=clock, sleep=clock.sleep)
-    answer = lifecycle.handle({"RequestType": "Delete", "PhysicalResourceId": "Stack_Detector_ABCDEFGH"}, {}, polling=False, remaining_seconds=180)
+    lifecycle = Lifecycle(
+        TIMING, model_factory=lambda *_: pytest.fail("no client expected"), clock=clock, sleep=clock.sleep
+    )
+    answer = lifecycle.handle(
+        {"RequestType": "Delete", "PhysicalResourceId": "Stack_Detector_ABCDEFGH"},
+        {},
+        polling=False,
+        remaining_seconds=180,
+    )
     assert answer.finished and not answer.failure_reason and answer.physical_id == "Stack_Detector_ABCDEFGH"

@@ -69,7 +69,11 @@ class World:
 
     def scheduled_inputs(self) -> list[dict[str, Any]]:
         """The events EventBridge would deliver now: the Input of every poll rule's target."""
-        return [json.loads(target["Input"]) for rule in poll_rules(self.aws_endpoint, self.rule_prefix) for target in rule["Targets"]]
+        return [
+            json.loads(target["Input"])
+            for rule in poll_rules(self.aws_endpoint, self.rule_prefix)
+            for target in rule["Targets"]
+        ]
 
     def run(self, event: dict[str, Any], *, max_polls: int = 100) -> Answer:
         """Send ``event``, then poll as EventBridge would until it is answered; return the answer."""
@@ -101,5 +105,6 @@ class World:
 
     def leftovers(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Poll rules and Lambda permissions still in place."""
-        return poll_rules(self.aws_endpoint, self.rule_prefix), permission_statements(self.aws_endpoint, self.function_name)
-
+        return poll_rules(self.aws_endpoint, self.rule_prefix), permission_statements(
+            self.aws_endpoint, self.function_name
+        )

@@ -23,7 +23,7 @@ class ModelVersionArn:
     project: str
 
     @classmethod
-    def of(cls, arn: str) -> "ModelVersionArn":
+    def of(cls, arn: str) -> ModelVersionArn:
         """Split ``arn``: with regular expressions when concrete, with Fn::Split when a token."""
         if Token.is_unresolved(arn):
             colon = Fn.split(":", arn)

@@ -6,7 +6,6 @@ import importlib.metadata
 import importlib.util
 import shutil
 from pathlib import Path
-from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling

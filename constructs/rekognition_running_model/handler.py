@@ -27,7 +27,7 @@ class RunningModelHandler(Construct):
     ID = "RekognitionRunningModelHandler"
 
     @classmethod
-    def of(cls, scope: Construct) -> "RunningModelHandler":
+    def of(cls, scope: Construct) -> RunningModelHandler:
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(cls.ID)
         return existing if isinstance(existing, RunningModelHandler) else cls(stack, cls.ID)
@@ -44,9 +44,7 @@ class RunningModelHandler(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts and stops Rekognition Custom Labels models for Custom::RekognitionRunningModel",
         )
-        self.log_group = logs.LogGroup(
-            self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
         self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
@@ -103,7 +101,9 @@ class RunningModelHandler(Construct):
             )
         )
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["rekognition:DescribeProjectVersions"], resources=[version.project_arn_pattern])
+            iam.PolicyStatement(
+                actions=["rekognition:DescribeProjectVersions"], resources=[version.project_arn_pattern]
+            )
         )
         if looks_up_project and not self._projects_looked_up:
             self._projects_looked_up = True

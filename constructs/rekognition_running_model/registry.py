@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from constructs import Construct
 
 
@@ -17,7 +15,7 @@ class ModelVersionRegistry(Construct):
     ID = "RekognitionRunningModelRegistry"
 
     @classmethod
-    def of(cls, scope: Construct) -> "ModelVersionRegistry":
+    def of(cls, scope: Construct) -> ModelVersionRegistry:
         root = scope.node.root
         existing = root.node.try_find_child(cls.ID)
         return existing if isinstance(existing, ModelVersionRegistry) else cls(root, cls.ID)
@@ -26,7 +24,7 @@ class ModelVersionRegistry(Construct):
         super().__init__(scope, id)
         self._owners: dict[str, str] = {}
 
-    def claim(self, project_version_arn: str, path: str) -> Optional[str]:
+    def claim(self, project_version_arn: str, path: str) -> str | None:
         """Record ``path`` as running ``project_version_arn``; return the earlier owner's path, if any."""
         earlier = self._owners.setdefault(project_version_arn, path)
         return earlier if earlier != path else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -13,6 +11,9 @@ from .arns import ModelVersionArn
 from .handler import RunningModelHandler
 from .registry import ModelVersionRegistry
 from .validation import problems_with
+
+# CloudFormation's own limit for a custom resource.
+DEFAULT_TIMEOUT = Duration.minutes(60)
 
 
 class RunningModel(Construct):
@@ -41,9 +42,9 @@ class RunningModel(Construct):
         *,
         project_version_arn: str,
         min_inference_units: int = 1,
-        max_inference_units: Optional[int] = None,
-        project_arn: Optional[str] = None,
-        timeout: Duration = Duration.minutes(60),
+        max_inference_units: int | None = None,
+        project_arn: str | None = None,
+        timeout: Duration = DEFAULT_TIMEOUT,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
         super().__init__(scope, id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Optional
 
 from aws_cdk import Duration, Token
 
@@ -20,8 +19,8 @@ def problems_with(
     *,
     project_version_arn: str,
     min_inference_units: float,
-    max_inference_units: Optional[float],
-    project_arn: Optional[str],
+    max_inference_units: float | None,
+    project_arn: str | None,
     timeout: Duration,
 ) -> list[str]:
     """One line per problem: the property, what it received, what is allowed."""
@@ -31,9 +30,13 @@ def problems_with(
         version = _VERSION_ARN.match(project_version_arn or "")
         if not version:
             problems.append(f"project_version_arn: received {project_version_arn!r}; expected {_VERSION_ARN_SHAPE}")
-    min_ok = _whole_number(problems, "min_inference_units", min_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR)
+    min_ok = _whole_number(
+        problems, "min_inference_units", min_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR
+    )
     if max_inference_units is not None:
-        max_ok = _whole_number(problems, "max_inference_units", max_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR)
+        max_ok = _whole_number(
+            problems, "max_inference_units", max_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR
+        )
         if min_ok and max_ok and max_inference_units < min_inference_units:
             problems.append(
                 f"max_inference_units: received {max_inference_units}; expected at least min_inference_units "
@@ -66,7 +69,13 @@ def problems_with(
 def _whole_number(problems: list[str], name: str, value: float, *, floor: int) -> bool:
     if Token.is_unresolved(value):
         return False
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or value < floor:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < floor
+    ):
         problems.append(f"{name}: received {value!r}; expected a whole number of at least {floor}")
         return False
     return True

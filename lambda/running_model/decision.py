@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Optional
 
 TRAINING_IN_PROGRESS = "TRAINING_IN_PROGRESS"
 TRAINING_COMPLETED = "TRAINING_COMPLETED"
@@ -26,8 +25,20 @@ DEPRECATED = "DEPRECATED"
 EXPIRED = "EXPIRED"
 
 ALL_STATUSES = (
-    TRAINING_IN_PROGRESS, TRAINING_COMPLETED, TRAINING_FAILED, STARTING, RUNNING, FAILED, STOPPING,
-    STOPPED, DELETING, COPYING_IN_PROGRESS, COPYING_COMPLETED, COPYING_FAILED, DEPRECATED, EXPIRED,
+    TRAINING_IN_PROGRESS,
+    TRAINING_COMPLETED,
+    TRAINING_FAILED,
+    STARTING,
+    RUNNING,
+    FAILED,
+    STOPPING,
+    STOPPED,
+    DELETING,
+    COPYING_IN_PROGRESS,
+    COPYING_COMPLETED,
+    COPYING_FAILED,
+    DEPRECATED,
+    EXPIRED,
 )
 
 _STARTABLE = {TRAINING_COMPLETED, COPYING_COMPLETED, STOPPED}
@@ -55,9 +66,9 @@ class Verb(Enum):
 class Observation:
     """What DescribeProjectVersions said. ``status`` None: the version does not exist."""
 
-    status: Optional[str]
-    min_units: Optional[int] = None
-    max_units: Optional[int] = None
+    status: str | None
+    min_units: int | None = None
+    max_units: int | None = None
     message: str = ""
 
 
@@ -67,7 +78,7 @@ class Desired:
 
     running: bool
     min_units: int = 1
-    max_units: Optional[int] = None
+    max_units: int | None = None
 
 
 STOPPED_STATE = Desired(running=False)

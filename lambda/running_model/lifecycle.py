@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, MutableMapping, Optional
+from typing import Any
 
 from . import contract
 from .decision import BILLABLE, RUNNING, STARTING, STOPPED_STATE, Desired, Observation
-from .properties import InvalidProperties, ModelVersion, parse, project_arn_for, service_timeout
+from .properties import InvalidPropertiesError, ModelVersion, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionError, make_client
 from .settings import Timing
@@ -42,21 +43,21 @@ class Answer:
     """
 
     finished: bool
-    physical_id: Optional[str] = None
+    physical_id: str | None = None
     failure_reason: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
-    cleanup: Optional[dict[str, Any]] = None
+    cleanup: dict[str, Any] | None = None
     silent: bool = False
 
 
 PENDING = Answer(finished=False)
 
 
-def failed(reason: str, cleanup: Optional[dict[str, Any]] = None) -> Answer:
+def failed(reason: str, cleanup: dict[str, Any] | None = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, cleanup=cleanup)
 
 
-def connect(version: ModelVersion, project_arn: Optional[str]) -> ModelVersionClient:
+def connect(version: ModelVersion, project_arn: str | None) -> ModelVersionClient:
     """A client for ``version`` in its own region (which may differ from the handler's)."""
     return ModelVersionClient(make_client(version.region), version, project_arn)
 
@@ -68,7 +69,7 @@ class Lifecycle:
         self,
         timing: Timing,
         *,
-        model_factory: Callable[[ModelVersion, Optional[str]], ModelVersionClient] = connect,
+        model_factory: Callable[[ModelVersion, str | None], ModelVersionClient] = connect,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -77,7 +78,9 @@ class Lifecycle:
         self._clock = clock
         self._sleep = sleep
 
-    def handle(self, event: Mapping[str, Any], data: MutableMapping[str, Any], *, polling: bool, remaining_seconds: float) -> Answer:
+    def handle(
+        self, event: Mapping[str, Any], data: MutableMapping[str, Any], *, polling: bool, remaining_seconds: float
+    ) -> Answer:
         """Answer ``event``. ``data`` is crhelper's Data; ``remaining_seconds`` the Lambda's time left."""
         now = self._clock()
         window_end = now + min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
@@ -87,7 +90,9 @@ class Lifecycle:
             return self._delete(event, data, window_end, first_look=not polling)
         return self._converge(event, data, window_end, first_look=not polling)
 
-    def _delete(self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool) -> Answer:
+    def _delete(
+        self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool
+    ) -> Answer:
         physical_id = event.get("PhysicalResourceId", "")
         version = ModelVersion.from_arn(physical_id)
         if version is None:
@@ -102,11 +107,13 @@ class Lifecycle:
             return failed(outcome.reason)
         return Answer(finished=True, physical_id=version.arn)
 
-    def _converge(self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool) -> Answer:
+    def _converge(
+        self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool
+    ) -> Answer:
         properties = event.get("ResourceProperties", {})
         try:
             spec = parse(properties)
-        except InvalidProperties as error:
+        except InvalidPropertiesError as error:
             return failed(str(error))
         model = self._model(spec.version, data, spec.project_arn)
         desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
@@ -115,7 +122,9 @@ class Lifecycle:
             return PENDING
         if outcome.result is Result.FAILED:
             return self._fail_and_clean_up(model, outcome)
-        return Answer(finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, outcome.observation))
+        return Answer(
+            finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, outcome.observation)
+        )
 
     def _fail_and_clean_up(self, model: ModelVersionClient, outcome: Outcome) -> Answer:
         """A Create or Update failed: leave nothing running (and billed) behind."""
@@ -142,17 +151,21 @@ class Lifecycle:
         if version is None:
             return Answer(finished=True, silent=True)
         model = self._model_factory(version, follow_up.get(PROJECT_ARN))
-        reconciler = Reconciler(model, STOPPED_STATE, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep)
+        reconciler = Reconciler(
+            model, STOPPED_STATE, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
+        )
         outcome = reconciler.run(Window(window_end, float(follow_up[DEADLINE])), first_look=False)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
-            logger.error("Gave up stopping %s after a failed deployment: %s. Stop it by hand.", version.label, outcome.reason)
+            logger.error(
+                "Gave up stopping %s after a failed deployment: %s. Stop it by hand.", version.label, outcome.reason
+            )
         else:
             logger.info("Stopped %s, which a failed deployment had left starting", version.label)
         return Answer(finished=True, silent=True)
 
-    def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: Optional[str]) -> ModelVersionClient:
+    def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: str | None) -> ModelVersionClient:
         return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
 
     def _run(
@@ -166,7 +179,9 @@ class Lifecycle:
     ) -> Outcome:
         if DEADLINE not in data:
             data[DEADLINE] = self._clock() + self._budget(service_timeout(properties))
-        reconciler = Reconciler(model, desired, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep)
+        reconciler = Reconciler(
+            model, desired, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
+        )
         outcome = reconciler.run(Window(window_end, float(data[DEADLINE])), first_look=first_look)
         if model.known_project_arn:
             data[PROJECT_ARN] = model.known_project_arn
@@ -177,7 +192,7 @@ class Lifecycle:
         return max(timeout_seconds - self._timing.deadline_margin_seconds, timeout_seconds / 2)
 
 
-def _attributes(version: ModelVersion, observation: Optional[Observation]) -> dict[str, str]:
+def _attributes(version: ModelVersion, observation: Observation | None) -> dict[str, str]:
     observed = observation or Observation(status=RUNNING)
     min_units = observed.min_units
     max_units = observed.max_units if observed.max_units is not None else min_units

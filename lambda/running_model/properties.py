@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from . import contract
 from .reasons import quote
@@ -13,7 +14,7 @@ _VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
 
 
-class InvalidProperties(ValueError):
+class InvalidPropertiesError(ValueError):
     """One or more properties are wrong; the message names each one and the fix."""
 
 
@@ -29,7 +30,7 @@ class ModelVersion:
     version: str
 
     @classmethod
-    def from_arn(cls, arn: object) -> Optional["ModelVersion"]:
+    def from_arn(cls, arn: object) -> ModelVersion | None:
         """The version that ``arn`` names, or None when it is not a project version ARN."""
         match = _VERSION_ARN.match(arn) if isinstance(arn, str) else None
         if not match:
@@ -48,13 +49,13 @@ class ModelSpec:
 
     version: ModelVersion
     min_units: int
-    max_units: Optional[int]
-    project_arn: Optional[str]
+    max_units: int | None
+    project_arn: str | None
     service_timeout_seconds: int
 
 
 def parse(properties: Mapping[str, Any]) -> ModelSpec:
-    """Validate ResourceProperties; raise InvalidProperties naming every bad property at once.
+    """Validate ResourceProperties; raise InvalidPropertiesError naming every bad property at once.
 
     Defaults: MinInferenceUnits 1, MaxInferenceUnits none (no auto-scaling), ProjectArn looked
     up by project name, ServiceTimeout 3600 seconds.
@@ -79,11 +80,11 @@ def parse(properties: Mapping[str, Any]) -> ModelSpec:
     project_arn = _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, problems)
     timeout = service_timeout(properties, problems)
     if problems or version is None or min_units is None:
-        raise InvalidProperties("Invalid properties: " + "; ".join(problems))
+        raise InvalidPropertiesError("Invalid properties: " + "; ".join(problems))
     return ModelSpec(version, min_units, max_units, project_arn, timeout)
 
 
-def service_timeout(properties: Mapping[str, Any], problems: Optional[list[str]] = None) -> int:
+def service_timeout(properties: Mapping[str, Any], problems: list[str] | None = None) -> int:
     """ServiceTimeout in seconds. Default: CloudFormation's own, 3600."""
     found = _whole_number(
         properties,
@@ -96,12 +97,12 @@ def service_timeout(properties: Mapping[str, Any], problems: Optional[list[str]]
     return found if found is not None else contract.SERVICE_TIMEOUT_MAX_SECONDS
 
 
-def project_arn_for(properties: Mapping[str, Any], version: ModelVersion) -> Optional[str]:
+def project_arn_for(properties: Mapping[str, Any], version: ModelVersion) -> str | None:
     """ProjectArn when it is given and belongs to ``version``; None otherwise (it is then looked up)."""
     return _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, [])
 
 
-def _project_arn(raw: object, version: Optional[ModelVersion], problems: list[str]) -> Optional[str]:
+def _project_arn(raw: object, version: ModelVersion | None, problems: list[str]) -> str | None:
     if raw in (None, ""):
         return None
     match = _PROJECT_ARN.match(raw) if isinstance(raw, str) else None
@@ -111,7 +112,11 @@ def _project_arn(raw: object, version: Optional[ModelVersion], problems: list[st
             "(arn:aws:rekognition:<region>:<account>:project/<name>/<timestamp>); leave it out to look it up"
         )
         return None
-    if version and (match["project"], match["region"], match["account"]) != (version.project, version.region, version.account):
+    if version and (match["project"], match["region"], match["account"]) != (
+        version.project,
+        version.region,
+        version.account,
+    ):
         problems.append(
             f"{contract.PROP_PROJECT_ARN} names project {match['project']!r} in {match['region']}, "
             f"but the model version belongs to {version.project!r} in {version.region}: fix it or leave it out"
@@ -124,11 +129,11 @@ def _whole_number(
     properties: Mapping[str, Any],
     name: str,
     *,
-    default: Optional[int],
+    default: int | None,
     floor: int,
     problems: list[str],
-    ceiling: Optional[int] = None,
-) -> Optional[int]:
+    ceiling: int | None = None,
+) -> int | None:
     raw = properties.get(name)
     if raw is None or raw == "":
         return default

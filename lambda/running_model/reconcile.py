@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Optional
 
 from .decision import Desired, Observation, Verb, decide
 from .rekognition import ModelVersionClient, RekognitionError
@@ -25,7 +25,7 @@ class Outcome:
     """How a reconciliation ended. ``observation`` is the last look (None if none succeeded)."""
 
     result: Result
-    observation: Optional[Observation] = None
+    observation: Observation | None = None
     reason: str = ""
 
 
@@ -60,7 +60,7 @@ class Reconciler:
 
     def run(self, window: Window, *, first_look: bool) -> Outcome:
         """Look, decide and act until the model is where it should be, fails, or ``window`` ends."""
-        observation: Optional[Observation] = None
+        observation: Observation | None = None
         while True:
             try:
                 observation = self._look(observation)
@@ -87,7 +87,7 @@ class Reconciler:
                 return Outcome(Result.PENDING, observation)
             self._sleep(self._step)
 
-    def _look(self, previous: Optional[Observation]) -> Observation:
+    def _look(self, previous: Observation | None) -> Observation:
         observation = self._model.observe()
         if previous is None or (observation.status, observation.min_units, observation.max_units) != (
             previous.status,
@@ -97,7 +97,7 @@ class Reconciler:
             logger.info("Model %s is %s", self._model.version.label, _describe(observation))
         return observation
 
-    def _late_reason(self, observation: Optional[Observation]) -> str:
+    def _late_reason(self, observation: Observation | None) -> str:
         target = "RUNNING" if self._desired.running else "STOPPED"
         state = observation.status if observation and observation.status else "unknown"
         return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -53,18 +53,18 @@ def make_client(region: str) -> Any:
 class ModelVersionClient:
     """Calls Rekognition Custom Labels for one model version."""
 
-    def __init__(self, client: Any, version: ModelVersion, project_arn: Optional[str] = None) -> None:
+    def __init__(self, client: Any, version: ModelVersion, project_arn: str | None = None) -> None:
         self._client = client
         self.version = version
         self._project_arn = project_arn
 
     @property
-    def known_project_arn(self) -> Optional[str]:
+    def known_project_arn(self) -> str | None:
         """The project's ARN if given or already looked up; no call."""
         return self._project_arn
 
     @property
-    def project_arn(self) -> Optional[str]:
+    def project_arn(self) -> str | None:
         """The project's ARN, looked up by name once (DescribeProjects) when it was not given."""
         if self._project_arn is None:
             response = self._call("describe_projects", ProjectNames=[self.version.project])
@@ -95,7 +95,7 @@ class ModelVersionClient:
                 )
         return Observation(status=None)
 
-    def start(self, min_units: int, max_units: Optional[int]) -> None:
+    def start(self, min_units: int, max_units: int | None) -> None:
         """StartProjectVersion. A model that changed state meanwhile (ResourceInUse) is left to the next look."""
         arguments: dict[str, Any] = {"ProjectVersionArn": self.version.arn, "MinInferenceUnits": min_units}
         if max_units is not None:
@@ -120,9 +120,10 @@ class ModelVersionClient:
         except ClientError as error:
             details = error.response.get("Error", {})
             code = details.get("Code", "Unknown")
-            raise RekognitionError(operation, code, details.get("Message", ""), transient=code in TRANSIENT_ERRORS) from error
+            raise RekognitionError(
+                operation, code, details.get("Message", ""), transient=code in TRANSIENT_ERRORS
+            ) from error
         except ParamValidationError as error:
             raise RekognitionError(operation, "ParamValidationError", str(error), transient=False) from error
         except BotoCoreError as error:  # no connection, read timeout...: worth another try
             raise RekognitionError(operation, type(error).__name__, str(error), transient=True) from error
-

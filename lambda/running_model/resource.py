@@ -16,7 +16,8 @@ What changes from crhelper as shipped:
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -48,7 +49,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         )
         self._rule_prefix = rule_prefix
         self.attributes: dict[str, str] = {}
-        self._cleanup: Optional[dict[str, Any]] = None
+        self._cleanup: dict[str, Any] | None = None
         self._silent = False
         if not self._init_failed:
             try:
@@ -136,7 +137,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             pass
         return owner
 
-    def _send(self, status: Optional[str] = None, reason: str = "", send_response: Any = _send_response) -> None:
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = _send_response) -> None:
         body = {
             "Status": status or self.Status,
             "PhysicalResourceId": str(self.PhysicalResourceId),

@@ -7,8 +7,8 @@ named below, never by changing the defaults.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Timing:
     cleanup_seconds: float = 7200.0
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Timing":
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:
         """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS)."""
         overrides = {}
         for name in ("step_seconds", "window_seconds", "deadline_margin_seconds", "reserve_seconds", "cleanup_seconds"):

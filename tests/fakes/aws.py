@@ -6,7 +6,8 @@ import contextlib
 import io
 import json
 import zipfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -36,14 +37,22 @@ def create_function(endpoint: str, name: str) -> str:
     role = client("iam", endpoint).create_role(
         RoleName=f"{name}-role",
         AssumeRolePolicyDocument=json.dumps(
-            {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ]
+            }
         ),
     )["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("index.py", "def handler(event, context):\n    pass\n")
     function = client("lambda", endpoint).create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": archive.getvalue()}
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": archive.getvalue()},
     )
     return str(function["FunctionArn"])
 

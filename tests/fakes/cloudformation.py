@@ -14,10 +14,11 @@ import secrets
 import ssl
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import trustme
@@ -58,7 +59,7 @@ class ResponseEndpoint:
         return self.directory / "test-ca.pem"
 
     @contextlib.contextmanager
-    def serve(self) -> Iterator["ResponseEndpoint"]:
+    def serve(self) -> Iterator[ResponseEndpoint]:
         ca = trustme.CA()
         ca.cert_pem.write_to_path(str(self.ca_file))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -122,8 +123,8 @@ def event(
     properties: dict[str, Any],
     *,
     logical_id: str = "Detector",
-    physical_id: Optional[str] = None,
-    old_properties: Optional[dict[str, Any]] = None,
+    physical_id: str | None = None,
+    old_properties: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A request exactly as CloudFormation sends it: every property a string, ServiceToken included."""
     request_id = str(uuid.uuid4())

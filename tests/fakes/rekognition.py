@@ -354,7 +354,9 @@ class FakeRekognition:
                     raise ApiError("UnknownOperationException", f"Unknown operation {target!r}.")
                 body = self._operations[operation](params)
             except Exception as exception:  # a bug in the fake must reach the test, not hang the client
-                error = exception if isinstance(exception, ApiError) else ApiError("InternalServerError", repr(exception))
+                error = (
+                    exception if isinstance(exception, ApiError) else ApiError("InternalServerError", repr(exception))
+                )
                 self._calls.append(Call(operation, params, error.code, now))
                 return error.http_status, {"__type": error.code, "Message": error.message}
             self._calls.append(Call(operation, params, None, now))
