@@ -7,6 +7,7 @@ Reason at most 256 characters.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -358,3 +359,24 @@ def test_the_logs_never_hold_the_response_url(world: World, caplog: pytest.LogCa
     assert "Model widgets/v1 is RUNNING" in logged
     assert not [s for s in world.responses.signatures if s in logged]
     assert "X-Amz-Signature" not in logged
+
+
+def test_two_overlapping_polls_answer_only_once(world: World) -> None:
+    """EventBridge may fire while the previous poll still runs: the later finisher stays silent."""
+    world.rekognition.add_model(ARN, start_seconds=0.6)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    (poll,) = world.scheduled_inputs()
+    time.sleep(0.6)
+    world.invoke(poll)
+    world.invoke(poll)
+    assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["SUCCESS"]
+
+
+def test_a_refused_stop_fails_the_delete_with_the_reason(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    world.rekognition.inject_error("StopProjectVersion", "AccessDeniedException", message="not allowed")
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "FAILED"
+    assert answer.reason == "StopProjectVersion failed: AccessDeniedException: not allowed"
+    assert answer.body["PhysicalResourceId"] == ARN
