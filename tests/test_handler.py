@@ -380,3 +380,21 @@ def test_a_refused_stop_fails_the_delete_with_the_reason(world: World) -> None:
     assert answer.status == "FAILED"
     assert answer.reason == "StopProjectVersion failed: AccessDeniedException: not allowed"
     assert answer.body["PhysicalResourceId"] == ARN
+
+
+def test_an_answer_refused_twice_by_the_endpoint_is_delivered_on_a_retry(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    world.responses.failures_to_serve = 2
+    answer = create(world)
+    assert answer.status == "SUCCESS"
+    assert world.responses.failures_to_serve == 0
+
+
+def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_once(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.8)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    world.invoke(request)
+    assert len(world.scheduled_inputs()) == 1
+    assert world.poll_until_answered(request).status == "SUCCESS"
+    assert len(calls(world, "StartProjectVersion")) == 1

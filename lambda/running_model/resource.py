@@ -5,16 +5,19 @@ What changes from crhelper as shipped:
 - A request already satisfied (or failed) on its first look is answered at once, with no
   EventBridge rule set up.
 - Rule names and statement ids start with the prefix the handler's IAM is scoped to, and fit
-  EventBridge's 64 and Lambda's 100 characters whatever the LogicalResourceId.
+  EventBridge's 64 and Lambda's 100 characters whatever the LogicalResourceId. They derive
+  from the RequestId, so a request delivered twice is polled once.
 - Removing the rule tolerates a rule already removed, and only the invocation that removed the
   rule's Lambda permission answers: two overlapping polls never both answer.
 - After a failure, polling can go on silently to stop a model that was still starting.
 - Reasons are cut at the end, never the beginning; Data holds only the resource's attributes.
+- Answers are delivered with bounded retries that treat an HTTP error as a failure (response.py).
 - The EventBridge and Lambda clients use botocore's standard retries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -22,16 +25,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from crhelper import FAILED, CfnResource
-from crhelper.utils import _send_response
 
 from .reasons import shorten
+from .response import put_answer
 
 logger = logging.getLogger(__name__)
 
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=15)
 _RULE_NAME_LIMIT = 64
 _STATEMENT_ID_LIMIT = 100
-_RANDOM_SUFFIX = 8
+_SUFFIX = 8
 
 
 class PollingResource(CfnResource):  # type: ignore[misc]
@@ -86,7 +89,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         first_request = "CrHelperPoll" not in event
         if not finished:
             if first_request:
-                super()._polling_init(event)  # sets up the rule; no answer yet
+                self._start_polling()
             return
         if first_request:
             if self._cleanup is not None:
@@ -100,6 +103,14 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             logger.info("Another invocation has answered this request already")
             return
         self._send_response = not self._silent
+
+    def _start_polling(self) -> None:
+        """Set up the poll rule (no answer yet), unless another delivery of this request did."""
+        try:
+            self._setup_polling()
+        except self._lambda_client.exceptions.ResourceConflictException:
+            logger.info("This request is being polled already (it was delivered twice)")
+        self.PhysicalResourceId = None
 
     def _put_rule(self) -> str:
         response = self._events_client.put_rule(
@@ -137,7 +148,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             pass
         return owner
 
-    def _send(self, status: str | None = None, reason: str = "", send_response: Any = _send_response) -> None:
+    def _send(self, status: str | None = None, reason: str = "") -> None:
         body = {
             "Status": status or self.Status,
             "PhysicalResourceId": str(self.PhysicalResourceId),
@@ -149,7 +160,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             "NoEcho": False,
         }
         logger.info("Answering %s: %s %s", body["LogicalResourceId"], body["Status"], body["Reason"])
-        send_response(self._response_url, body, self._ssl_verify)
+        put_answer(self._response_url, body)
 
     def _timeout(self) -> None:
         if "CrHelperPoll" in self._event:
@@ -158,6 +169,12 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
 
     def _poll_name(self, limit: int) -> str:
-        room = limit - len(self._rule_prefix) - 1 - _RANDOM_SUFFIX
+        """prefix + LogicalResourceId (cut to fit) + a suffix derived from the RequestId.
+
+        One name per request: a second delivery of the same request meets the first one's
+        Lambda permission and leaves the polling to it.
+        """
+        room = limit - len(self._rule_prefix) - 1 - _SUFFIX
         logical_id = self._event["LogicalResourceId"][: max(room, 0)]
-        return f"{self._rule_prefix}{logical_id}-{self._rand_string(_RANDOM_SUFFIX)}"
+        suffix = hashlib.sha256(self._event["RequestId"].encode()).hexdigest()[:_SUFFIX]
+        return f"{self._rule_prefix}{logical_id}-{suffix}"

@@ -10,22 +10,54 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.policy import Policy
 from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+class StatementIdConflictError(LambdaClientError):
+    code = 409
+
+    def __init__(self, statement_id: str) -> None:
+        super().__init__("ResourceConflictException", f"The statement id ({statement_id}) provided already exists.")
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """A moto server for every service moto knows; yields its endpoint URL."""
+    """A moto server for every service moto knows; yields its endpoint URL.
+
+    Lambda's AddPermission refuses a statement id that the function's policy holds already
+    (ResourceConflictException); moto 5.2 appends a duplicate instead, so it is taught the
+    real behaviour for as long as the server runs.
+    """
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    with _unique_statement_ids():
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@contextlib.contextmanager
+def _unique_statement_ids() -> Iterator[None]:
+    append = Policy.add_statement
+
+    def add_statement(self: Policy, raw: str, qualifier: str | None = None) -> tuple[Any, str]:
+        statement_id = json.loads(raw).get("StatementId")
+        if statement_id and any(statement.get("Sid") == statement_id for statement in self.statements):
+            raise StatementIdConflictError(statement_id)
+        return append(self, raw, qualifier)
+
+    Policy.add_statement = add_statement  # type: ignore[method-assign]
     try:
-        yield f"http://{host}:{port}"
+        yield
     finally:
-        server.stop()
+        Policy.add_statement = append  # type: ignore[method-assign]
 
 
 def client(service: str, endpoint: str) -> Any:

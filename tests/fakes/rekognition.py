@@ -150,6 +150,13 @@ class _Model:
 
 
 @dataclass
+class _Latency:
+    operation: str
+    seconds: float
+    remaining: int
+
+
+@dataclass
 class _Fault:
     operation: str
     code: str
@@ -184,6 +191,7 @@ class FakeRekognition:
         self._projects: dict[str, _Project] = {}  # by name
         self._models: dict[str, _Model] = {}  # by version ARN
         self._faults: list[_Fault] = []
+        self._latencies: list[_Latency] = []
         self._buckets: dict[str | None, _Bucket] = {}  # by operation, None for every operation
         self._calls: list[Call] = []
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -276,6 +284,19 @@ class FakeRekognition:
         with self._lock:
             self._faults.append(_Fault(operation, code, count, message, http_status))
 
+    def inject_latency(self, operation: str, seconds: float, *, count: int = 1) -> None:
+        """Hold the next ``count`` calls of ``operation`` (``"*"`` for any) for ``seconds`` before answering."""
+        with self._lock:
+            self._latencies.append(_Latency(operation, seconds, count))
+
+    def _take_latency(self, operation: str) -> float:
+        with self._lock:
+            for latency in self._latencies:
+                if latency.operation in (operation, "*") and latency.remaining > 0:
+                    latency.remaining -= 1
+                    return latency.seconds
+        return 0.0
+
     def throttle_burst(self, operation: str, count: int) -> None:
         """Answer the next ``count`` calls of ``operation`` with ThrottlingException."""
         self.inject_error(operation, "ThrottlingException", count=count, message="Rate exceeded.")
@@ -345,6 +366,9 @@ class FakeRekognition:
     def _handle(self, target: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer one request, given its X-Amz-Target: (HTTP status, JSON body). Records the call."""
         operation = target.removeprefix(TARGET_PREFIX)
+        delay = self._take_latency(operation)
+        if delay:
+            time.sleep(delay)
         with self._lock:
             now = self._clock()
             try:
