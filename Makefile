@@ -16,8 +16,9 @@ synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
 	@echo "Wrote cdk.out/RunningModelExample.template.json"
 
+# Four workers: the end-to-end scenarios mostly wait on (compressed) schedules.
 test: $(VENV)/.dev
-	python -m pytest
+	python -m pytest -n 4
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out

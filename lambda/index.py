@@ -46,7 +46,10 @@ def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None
         helper.fail(answer.failure_reason)
         return None
     helper.attributes = dict(answer.attributes)
-    return answer.physical_id if answer.finished else None
+    if not answer.finished:
+        return None
+    # crhelper reads a falsy id as "poll again": a finished answer always carries one.
+    return answer.physical_id or event.get("PhysicalResourceId") or helper.generate_physical_id(event)
 
 
 def handler(event: dict[str, Any], context: Any) -> None:

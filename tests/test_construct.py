@@ -12,7 +12,7 @@ from aws_cdk.assertions import Match, Template
 
 from rekognition_running_model import RunningModel
 
-from conftest import project_arn, version_arn
+from testdata import project_arn, version_arn
 
 HANDLER_TYPE = "AWS::Lambda::Function"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"

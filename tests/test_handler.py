@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from conftest import REGION, version_arn
 from fakes.aws import create_function, moto_server
 from fakes.cloudformation import Answer, ResponseEndpoint, event
 from fakes.rekognition import FakeRekognition
+from testdata import REGION, version_arn
 from world import FAST_TIMING, World, load_handler
 
 ARN = version_arn("widgets", "v1")
@@ -398,3 +398,18 @@ def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_onc
     assert len(world.scheduled_inputs()) == 1
     assert world.poll_until_answered(request).status == "SUCCESS"
     assert len(calls(world, "StartProjectVersion")) == 1
+
+
+def test_two_polls_past_the_deadline_answer_once_and_leave_one_cleanup(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN, "ServiceTimeout": 1})
+    world.invoke(request)
+    (poll,) = world.scheduled_inputs()
+    time.sleep(1.0)
+    world.invoke(poll)
+    world.invoke(poll)
+    assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["FAILED"]
+    (cleanup,) = world.scheduled_inputs()
+    assert "Cleanup" in cleanup["CrHelperData"]
+    world.finish_cleanups()
+    assert world.rekognition.status(ARN) == "STOPPED"

@@ -18,7 +18,7 @@ from running_model.reconcile import Reconciler, Result, Window
 from running_model.rekognition import RekognitionError
 from running_model.settings import Timing
 
-from conftest import version_arn
+from testdata import version_arn
 
 ARN = version_arn()
 VERSION = ModelVersion.from_arn(ARN)

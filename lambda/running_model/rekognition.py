@@ -32,6 +32,11 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
+# Start or Stop refused because the model changed state or vanished since the last look: the
+# next look sees why, and decides again.
+NEXT_LOOK_EXPLAINS = frozenset({"ResourceInUseException", "ResourceNotFoundException"})
+
+
 class RekognitionError(Exception):
     """A Rekognition call failed after botocore's retries.
 
@@ -96,21 +101,22 @@ class ModelVersionClient:
         return Observation(status=None)
 
     def start(self, min_units: int, max_units: int | None) -> None:
-        """StartProjectVersion. A model that changed state meanwhile (ResourceInUse) is left to the next look."""
+        """StartProjectVersion. A refusal that the next look explains (the model changed state
+        or vanished meanwhile) is left to that look."""
         arguments: dict[str, Any] = {"ProjectVersionArn": self.version.arn, "MinInferenceUnits": min_units}
         if max_units is not None:
             arguments["MaxInferenceUnits"] = max_units
-        self._call_unless_in_use("start_project_version", **arguments)
+        self._call_unless_next_look_explains("start_project_version", **arguments)
 
     def stop(self) -> None:
-        """StopProjectVersion. A model that changed state meanwhile (ResourceInUse) is left to the next look."""
-        self._call_unless_in_use("stop_project_version", ProjectVersionArn=self.version.arn)
+        """StopProjectVersion. A refusal that the next look explains is left to that look."""
+        self._call_unless_next_look_explains("stop_project_version", ProjectVersionArn=self.version.arn)
 
-    def _call_unless_in_use(self, method: str, **arguments: Any) -> None:
+    def _call_unless_next_look_explains(self, method: str, **arguments: Any) -> None:
         try:
             self._call(method, **arguments)
         except RekognitionError as error:
-            if error.code != "ResourceInUseException":
+            if error.code not in NEXT_LOOK_EXPLAINS:
                 raise
 
     def _call(self, method: str, **arguments: Any) -> Any:

@@ -35,6 +35,8 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 6}, c
 _RULE_NAME_LIMIT = 64
 _STATEMENT_ID_LIMIT = 100
 _SUFFIX = 8
+# Marks the poll events of a cleanup that goes on after the answer.
+_CLEANUP_MARK = "RunningModelCleanup"
 
 
 class PollingResource(CfnResource):  # type: ignore[misc]
@@ -89,28 +91,36 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         first_request = "CrHelperPoll" not in event
         if not finished:
             if first_request:
-                self._start_polling()
+                self._start_polling(self.Data)
             return
-        if first_request:
-            if self._cleanup is not None:
-                self.Data = self._cleanup
-                self._setup_polling()
-        elif self._cleanup is not None:
-            self._event["CrHelperData"] = self._cleanup
-            self._put_targets(self._context.function_name)
-            logger.info("Polling goes on to stop the model once it can be stopped")
-        elif not self._remove_polling():
+        if not first_request and not self._remove_polling():
             logger.info("Another invocation has answered this request already")
             return
+        if self._cleanup is not None:
+            self._start_cleanup_polling(self._cleanup)
         self._send_response = not self._silent
 
-    def _start_polling(self) -> None:
-        """Set up the poll rule (no answer yet), unless another delivery of this request did."""
+    def _start_polling(self, data: dict[str, Any]) -> None:
+        """Set up a poll rule whose invocations get ``data`` as Data; no answer yet.
+
+        A second delivery of the same request meets the first one's rule and leaves it alone.
+        """
+        self.Data = data
         try:
             self._setup_polling()
+            logger.info("Looking again at the next scheduled poll")
         except self._lambda_client.exceptions.ResourceConflictException:
             logger.info("This request is being polled already (it was delivered twice)")
         self.PhysicalResourceId = None
+
+    def _start_cleanup_polling(self, data: dict[str, Any]) -> None:
+        """After the answer, poll on a rule of its own (named apart from the request's) to clean up."""
+        physical_id = self.PhysicalResourceId
+        self._event = {k: v for k, v in self._event.items() if not k.startswith("CrHelper")}
+        self._event[_CLEANUP_MARK] = True
+        self._start_polling(data)
+        self.PhysicalResourceId = physical_id
+        logger.info("Polling goes on to stop the model once it can be stopped")
 
     def _put_rule(self) -> str:
         response = self._events_client.put_rule(
@@ -159,13 +169,16 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             "Data": self.attributes,
             "NoEcho": False,
         }
-        logger.info("Answering %s: %s %s", body["LogicalResourceId"], body["Status"], body["Reason"])
+        detail = f" ({body['Reason']})" if body["Reason"] else ""
+        logger.info("Answering %s: %s%s", body["LogicalResourceId"], body["Status"], detail)
         put_answer(self._response_url, body)
 
     def _timeout(self) -> None:
+        """crhelper's timer, just before the Lambda times out. A poll leaves it to the next poll."""
         if "CrHelperPoll" in self._event:
             logger.error("This poll ran out of time; the next scheduled poll carries on")
             return
+        self.PhysicalResourceId = self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
 
     def _poll_name(self, limit: int) -> str:
@@ -176,5 +189,6 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         """
         room = limit - len(self._rule_prefix) - 1 - _SUFFIX
         logical_id = self._event["LogicalResourceId"][: max(room, 0)]
-        suffix = hashlib.sha256(self._event["RequestId"].encode()).hexdigest()[:_SUFFIX]
+        seed = self._event["RequestId"] + ("/cleanup" if self._event.get(_CLEANUP_MARK) else "")
+        suffix = hashlib.sha256(seed.encode()).hexdigest()[:_SUFFIX]
         return f"{self._rule_prefix}{logical_id}-{suffix}"

@@ -92,8 +92,11 @@ def create_function(endpoint: str, name: str) -> str:
 def poll_rules(endpoint: str, prefix: str) -> list[dict[str, Any]]:
     """crhelper's rules (name starting with ``prefix``), each with its targets."""
     events = client("events", endpoint)
-    rules = events.list_rules(NamePrefix=prefix)["Rules"]
-    return [{**rule, "Targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"]} for rule in rules]
+    found = []
+    for rule in events.list_rules(NamePrefix=prefix)["Rules"]:
+        with contextlib.suppress(events.exceptions.ResourceNotFoundException):  # deleted since it was listed
+            found.append({**rule, "Targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"]})
+    return found
 
 
 def permission_statements(endpoint: str, function_name: str) -> list[dict[str, Any]]:

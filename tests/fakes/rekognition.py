@@ -289,6 +289,11 @@ class FakeRekognition:
         with self._lock:
             self._latencies.append(_Latency(operation, seconds, count))
 
+    def clear_latency(self) -> None:
+        """Answer without delay from now on."""
+        with self._lock:
+            self._latencies.clear()
+
     def _take_latency(self, operation: str) -> float:
         with self._lock:
             for latency in self._latencies:

@@ -1,0 +1,27 @@
+"""Fixtures of the end-to-end suite (see harness.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fakes.aws import moto_server
+from harness import FAST, Deployment, World, make_world
+from lambda_runtime import runtime_site, synthesize
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """The example app synthesized once per test process; moto; a boto3-only runtime."""
+    function = synthesize(tmp_path_factory.mktemp("cdk.out"))
+    site = runtime_site(tmp_path_factory.mktemp("runtime"))
+    with moto_server() as endpoint:
+        yield Deployment(function, site, endpoint)
+
+
+@pytest.fixture
+def e2e_world(deployment: Deployment, tmp_path: Path) -> Iterator[World]:
+    """A world on the compressed clock (one minute = ``FAST`` seconds)."""
+    yield from make_world(deployment, tmp_path, FAST)

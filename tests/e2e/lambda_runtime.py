@@ -1,0 +1,167 @@
+"""The handler as Lambda runs it: the asset from cdk.out, in a process of its own whose Python
+has nothing but boto3, with a clock counting down from the function's timeout and a kill at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap.py"
+STACK = "RunningModelExample"
+# What the Lambda Python runtime provides: boto3 and what it needs, nothing else.
+RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six")
+
+
+@dataclass(frozen=True)
+class SynthesizedFunction:
+    """The handler function as the template describes it and the asset cdk.out holds."""
+
+    asset: Path
+    handler: str
+    timeout_seconds: float
+    environment: dict[str, str]
+    logical_id: str
+
+
+def synthesize(outdir: Path) -> SynthesizedFunction:
+    """Synthesize the example app into ``outdir`` as the CDK CLI would, and find its handler."""
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": "{}"}
+    subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, check=True, capture_output=True)
+    template = json.loads((outdir / f"{STACK}.template.json").read_text())
+    ((logical_id, function),) = [
+        (k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"
+    ]
+    manifest = json.loads((outdir / f"{STACK}.assets.json").read_text())
+    key = function["Properties"]["Code"]["S3Key"]
+    (asset,) = [
+        outdir / entry["source"]["path"]
+        for entry in manifest["files"].values()
+        if any(destination["objectKey"] == key for destination in entry["destinations"].values())
+    ]
+    properties = function["Properties"]
+    return SynthesizedFunction(
+        asset=asset,
+        handler=properties["Handler"],
+        timeout_seconds=float(properties["Timeout"]),
+        environment=dict(properties.get("Environment", {}).get("Variables", {})),
+        logical_id=logical_id,
+    )
+
+
+def runtime_site(directory: Path) -> Path:
+    """A folder holding boto3 and its dependencies only, copied from this environment."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_DISTRIBUTIONS:
+        distribution = importlib.metadata.distribution(name)
+        for file in distribution.files or []:
+            parts = file.parts
+            if parts[0].endswith((".dist-info", ".egg-info")) or parts[0] == ".." or "__pycache__" in parts:
+                continue
+            target = directory / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(str(distribution.locate_file(file))), target)
+    return directory
+
+
+@dataclass
+class Invocation:
+    event: dict[str, Any]
+    started: float
+    ended: float = 0.0
+    killed: bool = False
+    output: str = ""
+
+
+@dataclass
+class LambdaService:
+    """Invokes one function asynchronously, each invocation a process, as Lambda does."""
+
+    function: SynthesizedFunction
+    name: str
+    site: Path
+    environment: dict[str, str]
+    timeout_seconds: float
+    invocations: list[Invocation] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def invoke_async(self, event: dict[str, Any]) -> Invocation:
+        invocation = Invocation(event=event, started=time.monotonic())
+        thread = threading.Thread(target=self._run, args=(invocation,), daemon=True)
+        with self._lock:
+            self.invocations.append(invocation)
+            self._threads.append(thread)
+        thread.start()
+        return invocation
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every invocation so far has ended."""
+        limit = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, limit - time.monotonic()))
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for thread in self._threads if thread.is_alive())
+
+    def transcript(self) -> str:
+        """Every invocation: when, how long, which request, and its output (shown when a test fails)."""
+        lines = []
+        with self._lock:
+            invocations = list(self.invocations)
+        origin = invocations[0].started if invocations else 0.0
+        for invocation in invocations:
+            kind = "poll" if "CrHelperPoll" in invocation.event else "request"
+            took = f"{invocation.ended - invocation.started:.2f}s" if invocation.ended else "running"
+            killed = " KILLED" if invocation.killed else ""
+            lines.append(
+                f"--- +{invocation.started - origin:.2f}s {invocation.event.get('RequestType')} {kind} {took}{killed}"
+            )
+            lines.append(invocation.output.rstrip())
+        return "\n".join(lines)
+
+    def logs(self) -> str:
+        with self._lock:
+            return "\n".join(invocation.output for invocation in self.invocations)
+
+    def _run(self, invocation: Invocation) -> None:
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            str(BOOTSTRAP),
+            str(self.function.asset),
+            str(self.site),
+            self.function.handler,
+            str(self.timeout_seconds),
+        ]
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            **self.function.environment,
+            **self.environment,
+        }
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
+        )
+        try:
+            output, _ = process.communicate(json.dumps(invocation.event), timeout=self.timeout_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+            invocation.killed = True
+        invocation.output = output
+        invocation.ended = time.monotonic()
