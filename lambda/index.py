@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from running_model import contract
@@ -23,7 +24,7 @@ lifecycle = Lifecycle(timing)
 @helper.delete
 def on_request(event: dict[str, Any], context: Any) -> str | None:
     """First look at a request: answered now if it is already satisfied, else polled."""
-    return _handle(event, context, polling=False)
+    return _handle(event, context, polling=False, not_done_yet=helper.start_polling)
 
 
 @helper.poll_create
@@ -34,9 +35,15 @@ def on_poll(event: dict[str, Any], context: Any) -> str | None:
     return _handle(event, context, polling=True)
 
 
-def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None:
+def _handle(
+    event: dict[str, Any], context: Any, *, polling: bool, not_done_yet: Callable[[], bool] | None = None
+) -> str | None:
     answer = lifecycle.handle(
-        event, helper.Data, polling=polling, remaining_seconds=context.get_remaining_time_in_millis() / 1000
+        event,
+        helper.Data,
+        polling=polling,
+        remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+        not_done_yet=not_done_yet,
     )
     if answer.cleanup is not None:
         helper.keep_polling_after_answer({"Cleanup": answer.cleanup})

@@ -413,3 +413,15 @@ def test_two_polls_past_the_deadline_answer_once_and_leave_one_cleanup(world: Wo
     assert "Cleanup" in cleanup["CrHelperData"]
     world.finish_cleanups()
     assert world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_polling_is_set_up_right_after_the_first_look(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """No blind minute: the rule exists while the first invocation goes on looking."""
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.15)
+    with caplog.at_level(logging.INFO):
+        answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS" and world.invocations == 1
+    messages = [record.getMessage() for record in caplog.records]
+    polling = next(i for i, m in enumerate(messages) if m.startswith("Polling every 1 minute"))
+    stopped = next(i for i, m in enumerate(messages) if "is STOPPED" in m)
+    assert polling < stopped

@@ -67,7 +67,7 @@ def run(
 ) -> Any:
     clock = Clock()
     reconciler = Reconciler(model, desired, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
-    return reconciler.run(Window(clock.now + window, clock.now + deadline), first_look=first_look), clock
+    return reconciler.run(Window(window, clock.now + deadline), first_look=first_look), clock
 
 
 RUN = Desired(running=True, min_units=1)
@@ -222,3 +222,55 @@ def test_a_delete_of_something_never_created_makes_no_call() -> None:
         remaining_seconds=180,
     )
     assert answer.finished and not answer.failure_reason and answer.physical_id == "Stack_Detector_ABCDEFGH"
+
+
+def test_not_done_yet_is_called_once_after_the_first_unfinished_look() -> None:
+    calls: list[int] = []
+    model = ScriptedModel(Observation("STOPPED"), STARTING, STARTING, RUNNING)
+    clock = Clock()
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    window = Window(45, clock.now + 3600)
+    outcome = reconciler.run(window, first_look=True, not_done_yet=lambda: calls.append(model.looks) or True)
+    assert outcome.result is Result.DONE and calls == [1]
+
+
+def test_not_done_yet_returning_false_ends_the_run() -> None:
+    model = ScriptedModel(STARTING)
+    clock = Clock()
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    outcome = reconciler.run(Window(45, clock.now + 3600), first_look=True, not_done_yet=lambda: False)
+    assert outcome.result is Result.PENDING and model.looks == 1
+
+
+def test_not_done_yet_is_not_called_when_the_first_look_finishes() -> None:
+    clock = Clock()
+    reconciler = Reconciler(ScriptedModel(RUNNING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    outcome = reconciler.run(
+        Window(45, clock.now + 3600), first_look=True, not_done_yet=lambda: pytest.fail("not expected")
+    )
+    assert outcome.result is Result.DONE
+
+
+def test_the_default_timing_looks_six_times_a_minute_and_ends_before_the_next_poll() -> None:
+    timing = Timing()
+    model = ScriptedModel(STARTING)
+    clock = Clock()
+    reconciler = Reconciler(model, RUN, step_seconds=timing.step_seconds, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    outcome = reconciler.run(Window(timing.window_seconds, clock.now + 3600), first_look=False)
+    assert outcome.result is Result.PENDING
+    assert model.looks == 6 and clock.now - 1_000_000 == 50 < timing.poll_interval_minutes * 60
+
+
+def test_looks_keep_their_beat_when_a_look_is_slow() -> None:
+    clock = Clock()
+    times: list[float] = []
+
+    class SlowModel(ScriptedModel):
+        def observe(self) -> Observation:
+            times.append(clock.now - 1_000_000)
+            clock.now += 3  # each look takes 3 s
+            return super().observe()
+
+    reconciler = Reconciler(SlowModel(STARTING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler.run(Window(50, clock.now + 3600), first_look=False)
+    assert times == [0, 10, 20, 30, 40, 50]

@@ -12,7 +12,7 @@ from . import contract
 from .arns import ModelVersionArn
 from .bundling import HANDLER, RUNTIME, handler_code
 
-# One handler invocation looks at its model for up to 45 s, plus up to 60 s for a throttled
+# One handler invocation looks at its model for up to 50 s, plus up to 60 s for a throttled
 # call with its retries (lambda/running_model/settings.py); this leaves room to answer.
 HANDLER_TIMEOUT = Duration.minutes(3)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH

@@ -79,19 +79,34 @@ class Lifecycle:
         self._sleep = sleep
 
     def handle(
-        self, event: Mapping[str, Any], data: MutableMapping[str, Any], *, polling: bool, remaining_seconds: float
+        self,
+        event: Mapping[str, Any],
+        data: MutableMapping[str, Any],
+        *,
+        polling: bool,
+        remaining_seconds: float,
+        not_done_yet: Callable[[], bool] | None = None,
     ) -> Answer:
-        """Answer ``event``. ``data`` is crhelper's Data; ``remaining_seconds`` the Lambda's time left."""
-        now = self._clock()
-        window_end = now + min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
+        """Answer ``event``. ``data`` is crhelper's Data; ``remaining_seconds`` the Lambda's time left.
+
+        ``not_done_yet`` is called once the first look has not finished the request, with
+        ``data`` complete (see Reconciler.run).
+        """
+        window = min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
         if CLEANUP in data:
-            return self._cleanup(data[CLEANUP], window_end)
+            return self._cleanup(data[CLEANUP], window)
         if event["RequestType"] == "Delete":
-            return self._delete(event, data, window_end, first_look=not polling)
-        return self._converge(event, data, window_end, first_look=not polling)
+            return self._delete(event, data, window, not_done_yet, first_look=not polling)
+        return self._converge(event, data, window, not_done_yet, first_look=not polling)
 
     def _delete(
-        self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool
+        self,
+        event: Mapping[str, Any],
+        data: MutableMapping[str, Any],
+        window: float,
+        not_done_yet: Callable[[], bool] | None,
+        *,
+        first_look: bool,
     ) -> Answer:
         physical_id = event.get("PhysicalResourceId", "")
         version = ModelVersion.from_arn(physical_id)
@@ -100,7 +115,7 @@ class Lifecycle:
             return Answer(finished=True, physical_id=physical_id)
         properties = event.get("ResourceProperties", {})
         model = self._model(version, data, project_arn_for(properties, version))
-        outcome = self._run(model, STOPPED_STATE, data, properties, window_end, first_look)
+        outcome = self._run(model, STOPPED_STATE, data, properties, window, first_look, not_done_yet)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
@@ -108,7 +123,13 @@ class Lifecycle:
         return Answer(finished=True, physical_id=version.arn)
 
     def _converge(
-        self, event: Mapping[str, Any], data: MutableMapping[str, Any], window_end: float, *, first_look: bool
+        self,
+        event: Mapping[str, Any],
+        data: MutableMapping[str, Any],
+        window: float,
+        not_done_yet: Callable[[], bool] | None,
+        *,
+        first_look: bool,
     ) -> Answer:
         properties = event.get("ResourceProperties", {})
         try:
@@ -117,7 +138,7 @@ class Lifecycle:
             return failed(str(error))
         model = self._model(spec.version, data, spec.project_arn)
         desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        outcome = self._run(model, desired, data, properties, window_end, first_look)
+        outcome = self._run(model, desired, data, properties, window, first_look, not_done_yet)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
@@ -146,7 +167,7 @@ class Lifecycle:
             return failed(reason + f" Stopping the model failed too ({error.code}): stop it by hand.")
         return failed(reason + " The model was stopped.")
 
-    def _cleanup(self, follow_up: Mapping[str, Any], window_end: float) -> Answer:
+    def _cleanup(self, follow_up: Mapping[str, Any], window: float) -> Answer:
         version = ModelVersion.from_arn(follow_up.get("ProjectVersionArn"))
         if version is None:
             return Answer(finished=True, silent=True)
@@ -154,7 +175,7 @@ class Lifecycle:
         reconciler = Reconciler(
             model, STOPPED_STATE, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
         )
-        outcome = reconciler.run(Window(window_end, float(follow_up[DEADLINE])), first_look=False)
+        outcome = reconciler.run(Window(window, float(follow_up[DEADLINE])), first_look=False)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
@@ -174,22 +195,37 @@ class Lifecycle:
         desired: Desired,
         data: MutableMapping[str, Any],
         properties: Mapping[str, Any],
-        window_end: float,
+        window: float,
         first_look: bool,
+        not_done_yet: Callable[[], bool] | None,
     ) -> Outcome:
         if DEADLINE not in data:
             data[DEADLINE] = self._clock() + self._budget(service_timeout(properties))
+
+        hook = None
+        if not_done_yet is not None:
+            carry_on = not_done_yet
+
+            def hook() -> bool:  # the polls get Data as it is now: with the project's ARN
+                _remember_project(model, data)
+                return carry_on()
+
         reconciler = Reconciler(
             model, desired, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
         )
-        outcome = reconciler.run(Window(window_end, float(data[DEADLINE])), first_look=first_look)
-        if model.known_project_arn:
-            data[PROJECT_ARN] = model.known_project_arn
+        outcome = reconciler.run(Window(window, float(data[DEADLINE])), first_look=first_look, not_done_yet=hook)
+        _remember_project(model, data)
         return outcome
 
     def _budget(self, timeout_seconds: int) -> float:
         """Seconds this request may take: CloudFormation's timeout less a margin to clean up and answer."""
         return max(timeout_seconds - self._timing.deadline_margin_seconds, timeout_seconds / 2)
+
+
+def _remember_project(model: ModelVersionClient, data: MutableMapping[str, Any]) -> None:
+    """Keep the project's ARN in Data, to spare the polls DescribeProjects."""
+    if model.known_project_arn:
+        data[PROJECT_ARN] = model.known_project_arn
 
 
 def _attributes(version: ModelVersion, observation: Observation | None) -> dict[str, str]:

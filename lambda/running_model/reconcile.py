@@ -31,9 +31,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Window:
-    """When this invocation must stop looking (``ends_at``) and when the request gives up (``deadline``)."""
+    """How long this invocation may look (``seconds``, from its first look) and when the request
+    gives up (``deadline``, epoch seconds)."""
 
-    ends_at: float
+    seconds: float
     deadline: float
 
 
@@ -58,10 +59,18 @@ class Reconciler:
         self._clock = clock
         self._sleep = sleep
 
-    def run(self, window: Window, *, first_look: bool) -> Outcome:
-        """Look, decide and act until the model is where it should be, fails, or ``window`` ends."""
+    def run(self, window: Window, *, first_look: bool, not_done_yet: Callable[[], bool] | None = None) -> Outcome:
+        """Look, decide and act until the model is where it should be, fails, or ``window`` ends.
+
+        ``not_done_yet`` is called once, after the first look that did not finish the request
+        (to set up polling while this invocation goes on looking); when it returns False the
+        run ends at once, PENDING.
+        """
         observation: Observation | None = None
+        first = self._clock()
+        looks = 0
         while True:
+            looks += 1
             try:
                 observation = self._look(observation)
                 action = decide(observation, self._desired, first_look=first_look)
@@ -80,12 +89,18 @@ class Reconciler:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
                 logger.warning("%s; trying again at the next look", error)
+            if not_done_yet is not None:
+                carry_on, not_done_yet = not_done_yet(), None
+                if not carry_on:
+                    return Outcome(Result.PENDING, observation)
             now = self._clock()
             if now >= window.deadline:
                 return Outcome(Result.FAILED, observation, self._late_reason(observation))
-            if now + self._step > window.ends_at:
+            # Looks keep to a fixed beat from the first one, however long each took.
+            next_look = first + looks * self._step
+            if next_look - first > window.seconds:
                 return Outcome(Result.PENDING, observation)
-            self._sleep(self._step)
+            self._sleep(max(0.0, next_look - now))
 
     def _look(self, previous: Observation | None) -> Observation:
         observation = self._model.observe()

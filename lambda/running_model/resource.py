@@ -3,7 +3,8 @@
 What changes from crhelper as shipped:
 
 - A request already satisfied (or failed) on its first look is answered at once, with no
-  EventBridge rule set up.
+  EventBridge rule set up. Otherwise the rule is set up right after that first look, and the
+  invocation goes on looking until shortly before the rule first fires (no blind minute).
 - Rule names and statement ids start with the prefix the handler's IAM is scoped to, and fit
   EventBridge's 64 and Lambda's 100 characters whatever the LogicalResourceId. They derive
   from the RequestId, so a request delivered twice is polled once.
@@ -56,6 +57,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.attributes: dict[str, str] = {}
         self._cleanup: dict[str, Any] | None = None
         self._silent = False
+        self._duplicate = False
         if not self._init_failed:
             try:
                 self._lambda_client = boto3.client("lambda", region_name=self._region, config=_CLIENT_CONFIG)
@@ -84,43 +86,47 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.attributes = {}
         self._cleanup = None
         self._silent = False
+        self._duplicate = False
         return bool(super()._crhelper_init(event, context))
 
+    def start_polling(self) -> bool:
+        """Set up the poll rule now, with Data as it is; this invocation may go on looking.
+
+        False when another delivery of this request has set it up already: this one then
+        leaves the request to it and does not answer.
+        """
+        try:
+            self._setup_polling()
+        except self._lambda_client.exceptions.ResourceConflictException:
+            logger.info("This request is being polled already (it was delivered twice)")
+            self._duplicate = True
+            return False
+        logger.info("Polling every %s minute(s) until the model is ready", self._polling_interval)
+        return True
+
     def _polling_init(self, event: dict[str, Any]) -> None:
-        finished = bool(self.PhysicalResourceId) or self.Status == FAILED or self._silent
-        first_request = "CrHelperPoll" not in event
-        if not finished:
-            if first_request:
-                self._start_polling(self.Data)
+        if self._duplicate:
             return
-        if not first_request and not self._remove_polling():
+        finished = bool(self.PhysicalResourceId) or self.Status == FAILED or self._silent
+        polling = "CrHelperRule" in self._event
+        if not finished:
+            if not polling:
+                self.start_polling()
+            return
+        if polling and not self._remove_polling():
             logger.info("Another invocation has answered this request already")
             return
         if self._cleanup is not None:
             self._start_cleanup_polling(self._cleanup)
         self._send_response = not self._silent
 
-    def _start_polling(self, data: dict[str, Any]) -> None:
-        """Set up a poll rule whose invocations get ``data`` as Data; no answer yet.
-
-        A second delivery of the same request meets the first one's rule and leaves it alone.
-        """
-        self.Data = data
-        try:
-            self._setup_polling()
-            logger.info("Looking again at the next scheduled poll")
-        except self._lambda_client.exceptions.ResourceConflictException:
-            logger.info("This request is being polled already (it was delivered twice)")
-        self.PhysicalResourceId = None
-
     def _start_cleanup_polling(self, data: dict[str, Any]) -> None:
         """After the answer, poll on a rule of its own (named apart from the request's) to clean up."""
-        physical_id = self.PhysicalResourceId
         self._event = {k: v for k, v in self._event.items() if not k.startswith("CrHelper")}
         self._event[_CLEANUP_MARK] = True
-        self._start_polling(data)
-        self.PhysicalResourceId = physical_id
-        logger.info("Polling goes on to stop the model once it can be stopped")
+        self.Data = data
+        if self.start_polling():
+            logger.info("Polling goes on to stop the model once it can be stopped")
 
     def _put_rule(self) -> str:
         response = self._events_client.put_rule(
@@ -174,9 +180,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         put_answer(self._response_url, body)
 
     def _timeout(self) -> None:
-        """crhelper's timer, just before the Lambda times out. A poll leaves it to the next poll."""
-        if "CrHelperPoll" in self._event:
-            logger.error("This poll ran out of time; the next scheduled poll carries on")
+        """crhelper's timer, just before the Lambda times out. Once a poll rule is set up, the
+        next scheduled poll carries on; before, only a FAILED answer keeps the stack from hanging."""
+        if "CrHelperRule" in self._event:
+            logger.error("This invocation ran out of time; the next scheduled poll carries on")
             return
         self.PhysicalResourceId = self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")

@@ -17,8 +17,9 @@ class Timing:
 
     - ``poll_interval_minutes``: crhelper's EventBridge schedule. Default: 1 (EventBridge's minimum).
     - ``step_seconds``: pause between two looks inside one invocation. Default: 10.
-    - ``window_seconds``: how long one invocation keeps looking; it ends before the next
-      scheduled invocation starts. Default: 45.
+    - ``window_seconds``: how long one invocation keeps looking. With the default step it looks
+      six times a minute, the last time about 10 s before the next scheduled invocation starts,
+      so that looks are evenly spaced across invocations. Default: 50.
     - ``deadline_margin_seconds``: the handler gives up this long before CloudFormation's
       ServiceTimeout, to clean up and answer in time. Default: 90.
     - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
@@ -29,7 +30,7 @@ class Timing:
 
     poll_interval_minutes: int = 1
     step_seconds: float = 10.0
-    window_seconds: float = 45.0
+    window_seconds: float = 50.0
     deadline_margin_seconds: float = 90.0
     reserve_seconds: float = 60.0
     cleanup_seconds: float = 7200.0

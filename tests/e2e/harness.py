@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from running_model.reasons import REASON_LIMIT
+from running_model.settings import Timing
 
 from cloudformation_stack import CloudFormationStack
 from eventbridge import EventBridgeScheduler
@@ -24,10 +25,8 @@ from lambda_runtime import STACK, LambdaService, SynthesizedFunction
 
 # The production timing of lambda/running_model/settings.py, in minutes of the schedule.
 PRODUCTION_TIMING_MINUTES = {
-    "RUNNING_MODEL_STEP_SECONDS": 10 / 60,
-    "RUNNING_MODEL_WINDOW_SECONDS": 45 / 60,
-    "RUNNING_MODEL_DEADLINE_MARGIN_SECONDS": 90 / 60,
-    "RUNNING_MODEL_CLEANUP_SECONDS": 7200 / 60,
+    f"RUNNING_MODEL_{name.upper()}": getattr(Timing(), name) / 60
+    for name in ("step_seconds", "window_seconds", "deadline_margin_seconds", "cleanup_seconds")
 }
 # Not compressed: botocore's retry backoff runs on the real clock, and the reserve (the time a
 # throttled call may take) and the Lambda timeout must leave room for it, as they do in AWS.
