@@ -1,5 +1,6 @@
 # make synth: synthesize the example app (no AWS account needed).
 # make test:  run the tests.
+# make bench: measure detection latency, API budget, scale and synth time (docs/benchmark.png).
 # Both create .venv (Python packages and Node.js 24) and install what they need first.
 
 SHELL := /bin/bash
@@ -10,7 +11,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 PIP := python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: synth test clean
+.PHONY: synth test bench clean
 
 synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
@@ -19,6 +20,9 @@ synth: $(VENV)/.runtime node_modules/.installed
 # Four workers: the end-to-end scenarios mostly wait on (compressed) schedules.
 test: $(VENV)/.dev
 	python -m pytest -n 4
+
+bench: $(VENV)/.dev
+	python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out

@@ -139,6 +139,7 @@ def test_start_and_stop_are_allowed_on_each_version_only(three_models: Template)
 
 
 def test_describe_versions_is_allowed_on_each_project_only(three_models: Template) -> None:
+    """On the project ARN when given, else on the ARNs of the project's name (its timestamp is unknown)."""
     resources = sorted(
         resource
         for statement in statements_for(three_models, "rekognition:DescribeProjectVersions")
@@ -146,7 +147,7 @@ def test_describe_versions_is_allowed_on_each_project_only(three_models: Templat
     )
     assert resources == [
         "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/*",
-        "arn:aws:rekognition:us-east-1:111122223333:project/gadgets/*",
+        project_arn("gadgets", region="us-east-1"),
     ]
 
 

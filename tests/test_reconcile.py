@@ -203,7 +203,7 @@ def test_a_failure_while_starting_leaves_a_cleanup_for_later_polls() -> None:
 
 def test_a_cleanup_poll_stops_the_model_once_it_runs_and_finishes_silently() -> None:
     clock = Clock()
-    model = ScriptedModel(STARTING, RUNNING, Observation("STOPPING"), Observation("STOPPED"))
+    model = ScriptedModel(STARTING, RUNNING, Observation("STOPPED"))
     data = {CLEANUP: {"ProjectVersionArn": ARN, PROJECT_ARN: "arn:project", DEADLINE: clock.now + 7200}}
     answer = lifecycle_with(model, clock).handle({"RequestType": "Create"}, data, polling=True, remaining_seconds=180)
     assert answer.finished and answer.silent and model.stops == 1
@@ -274,3 +274,19 @@ def test_looks_keep_their_beat_when_a_look_is_slow() -> None:
     reconciler = Reconciler(SlowModel(STARTING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
     reconciler.run(Window(50, clock.now + 3600), first_look=False)
     assert times == [0, 10, 20, 30, 40, 50]
+
+
+def test_after_a_start_looks_pause_for_the_quiet_time_on_the_same_beat() -> None:
+    clock = Clock()
+    times: list[float] = []
+
+    class Timed(ScriptedModel):
+        def observe(self) -> Observation:
+            times.append(clock.now - 1_000_000)
+            return super().observe()
+
+    model = Timed(Observation("STOPPED"), STARTING)
+    reconciler = Reconciler(model, RUN, step_seconds=10, quiet_seconds=30, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    assert reconciler.run(Window(50, clock.now + 3600), first_look=True).result is Result.PENDING
+    assert model.started == [(1, None)]
+    assert times == [0, 30, 40, 50]

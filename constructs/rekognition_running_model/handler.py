@@ -9,6 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import contract
+from .acknowledgements import acknowledge_wildcard_resource
 from .arns import ModelVersionArn
 from .bundling import HANDLER, RUNTIME, handler_code
 
@@ -65,6 +66,7 @@ class RunningModelHandler(Construct):
         )
         # A separate policy, because it names the function: in the role's default policy, on
         # which the function depends, it would make a cycle. Resources depend on it instead.
+        poll_rules = stack.format_arn(service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*")
         self.polling_policy = iam.Policy(
             self,
             "PollingPolicy",
@@ -73,9 +75,7 @@ class RunningModelHandler(Construct):
                 iam.PolicyStatement(
                     sid="PollRules",
                     actions=["events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets"],
-                    resources=[
-                        stack.format_arn(service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*")
-                    ],
+                    resources=[poll_rules],
                 ),
                 iam.PolicyStatement(
                     sid="LetPollRulesInvoke",
@@ -90,24 +90,53 @@ class RunningModelHandler(Construct):
                 ),
             ],
         )
-        self._projects_looked_up = False
+        acknowledge_wildcard_resource(
+            self.polling_policy,
+            poll_rules,
+            "The handler names each poll rule at deploy time (from the request it polls for), so no "
+            "rule ARN is known at synth time; the statement covers only rules named with this "
+            "handler's own prefix, which is unique to it, and only the four calls that create and remove them.",
+        )
+        self._wildcards: set[str] = set()
 
-    def allow_model(self, version: ModelVersionArn, *, looks_up_project: bool) -> None:
-        """Let the handler start, stop and describe ``version``, and look up its project if needed."""
+    def allow_model(self, version: ModelVersionArn, *, project_arn: str | None) -> None:
+        """Let the handler start, stop and describe ``version``, and look up its project if ``project_arn`` is None."""
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
                 resources=[version.arn],
             )
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["rekognition:DescribeProjectVersions"], resources=[version.project_arn_pattern]
-            )
-        )
-        if looks_up_project and not self._projects_looked_up:
-            self._projects_looked_up = True
-            # DescribeProjects has no resource-level permission: it only lists (ProjectNames filters).
+        # DescribeProjectVersions is authorized on the project: project/<name>/<creation timestamp>.
+        if project_arn is not None:
             self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["rekognition:DescribeProjects"], resources=["*"])
+                iam.PolicyStatement(actions=["rekognition:DescribeProjectVersions"], resources=[project_arn])
             )
+            return
+        self._allow_wildcard(
+            "rekognition:DescribeProjectVersions",
+            version.project_arn_pattern,
+            "rekognition:DescribeProjectVersions is authorized on the project ARN, which ends in the "
+            "project's creation timestamp; without project_arn that timestamp is unknown at synth time, "
+            "so the statement covers the ARNs of the one project named in project_version_arn "
+            "(give project_arn to scope it to that exact ARN).",
+        )
+        self._allow_wildcard(
+            "rekognition:DescribeProjects",
+            "*",
+            "rekognition:DescribeProjects has no resource-level permission (the Service Authorization "
+            "Reference lists no resource type for it), so only Resource '*' allows it; the handler calls "
+            "it only to find the ARN of the project named in project_version_arn, and the statement is "
+            "there only when a RunningModel has no project_arn.",
+        )
+
+    def _allow_wildcard(self, action: str, resource: str, reason: str) -> None:
+        """Allow ``action`` on the wildcard ``resource`` once, and acknowledge the finding on the policy holding it."""
+        key = f"{action} {Stack.of(self).resolve(resource)}"
+        if key in self._wildcards:
+            return
+        self._wildcards.add(key)
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=[resource]))
+        # iam.Role keeps added statements in its child "DefaultPolicy": the finding is reported there.
+        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledge_wildcard_resource(policy, resource, reason)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from . import contract
+from . import contract, metrics
 from .arns import ModelVersionArn
 from .handler import RunningModelHandler
 from .registry import ModelVersionRegistry
@@ -67,7 +70,7 @@ class RunningModel(Construct):
 
         version = ModelVersionArn.of(project_version_arn)
         handler = RunningModelHandler.of(self)
-        handler.allow_model(version, looks_up_project=project_arn is None)
+        handler.allow_model(version, project_arn=project_arn)
 
         properties: dict[str, object] = {
             contract.PROP_PROJECT_VERSION_ARN: project_version_arn,
@@ -88,7 +91,7 @@ class RunningModel(Construct):
         )
         # The handler must be allowed to set up polling before it is first invoked.
         self._resource.node.add_dependency(handler.polling_policy)
-        self._version_arn = project_version_arn
+        self._version = version
 
     @property
     def project_version_arn(self) -> str:
@@ -113,5 +116,43 @@ class RunningModel(Construct):
     def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call rekognition:DetectCustomLabels on this model version."""
         return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["rekognition:DetectCustomLabels"], resource_arns=[self._version_arn]
+            grantee=grantee, actions=["rekognition:DetectCustomLabels"], resource_arns=[self._version.arn]
         )
+
+    # Metrics. ``props`` are those of cloudwatch.MetricOptions (period, statistic, label, ...).
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """Rekognition's metric ``metric_name`` for this model version.
+
+        Namespace AWS/Rekognition, dimensions ProjectName and VersionName of the model, in the
+        model's region. Default: Average (Sum for the request counts) over 5 minutes.
+        """
+        return metrics.model_metric(self._version, metric_name, props)
+
+    def metric_in_service_inference_units(self, **props: Any) -> cloudwatch.Metric:
+        """Inference units the model runs on, and is billed for. Default: Average over 5 minutes."""
+        return self.metric(metrics.IN_SERVICE_INFERENCE_UNITS, **props)
+
+    def metric_desired_inference_units(self, **props: Any) -> cloudwatch.Metric:
+        """Inference units auto-scaling is moving the model to. Default: Average over 5 minutes."""
+        return self.metric(metrics.DESIRED_INFERENCE_UNITS, **props)
+
+    def metric_successful_request_count(self, **props: Any) -> cloudwatch.Metric:
+        """Requests to the model that succeeded. Default: Sum over 5 minutes."""
+        return self.metric(metrics.SUCCESSFUL_REQUEST_COUNT, **props)
+
+    def metric_throttled_count(self, **props: Any) -> cloudwatch.Metric:
+        """Requests to the model refused for throughput (more inference units help). Default: Sum over 5 minutes."""
+        return self.metric(metrics.THROTTLED_COUNT, **props)
+
+    def metric_user_error_count(self, **props: Any) -> cloudwatch.Metric:
+        """Requests to the model refused with a 4xx error (bad image, no permission). Default: Sum over 5 minutes."""
+        return self.metric(metrics.USER_ERROR_COUNT, **props)
+
+    def metric_server_error_count(self, **props: Any) -> cloudwatch.Metric:
+        """Requests to the model that failed with a 5xx error. Default: Sum over 5 minutes."""
+        return self.metric(metrics.SERVER_ERROR_COUNT, **props)
+
+    def metric_response_time(self, **props: Any) -> cloudwatch.Metric:
+        """Milliseconds Rekognition took to answer a request to the model. Default: Average over 5 minutes."""
+        return self.metric(metrics.RESPONSE_TIME, **props)

@@ -57,9 +57,20 @@ def failed(reason: str, cleanup: dict[str, Any] | None = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, cleanup=cleanup)
 
 
-def connect(version: ModelVersion, project_arn: str | None) -> ModelVersionClient:
-    """A client for ``version`` in its own region (which may differ from the handler's)."""
-    return ModelVersionClient(make_client(version.region), version, project_arn)
+class Connections:
+    """Clients for model versions, in their own regions (which may differ from the handler's).
+
+    One Rekognition client per region, made at first use and kept: a warm Lambda container
+    reuses it at every poll.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+
+    def __call__(self, version: ModelVersion, project_arn: str | None) -> ModelVersionClient:
+        if version.region not in self._clients:
+            self._clients[version.region] = make_client(version.region)
+        return ModelVersionClient(self._clients[version.region], version, project_arn)
 
 
 class Lifecycle:
@@ -69,12 +80,12 @@ class Lifecycle:
         self,
         timing: Timing,
         *,
-        model_factory: Callable[[ModelVersion, str | None], ModelVersionClient] = connect,
+        model_factory: Callable[[ModelVersion, str | None], ModelVersionClient] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._timing = timing
-        self._model_factory = model_factory
+        self._model_factory = model_factory or Connections()
         self._clock = clock
         self._sleep = sleep
 
@@ -172,9 +183,7 @@ class Lifecycle:
         if version is None:
             return Answer(finished=True, silent=True)
         model = self._model_factory(version, follow_up.get(PROJECT_ARN))
-        reconciler = Reconciler(
-            model, STOPPED_STATE, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
-        )
+        reconciler = self._reconciler(model, STOPPED_STATE)
         outcome = reconciler.run(Window(window, float(follow_up[DEADLINE])), first_look=False)
         if outcome.result is Result.PENDING:
             return PENDING
@@ -210,12 +219,20 @@ class Lifecycle:
                 _remember_project(model, data)
                 return carry_on()
 
-        reconciler = Reconciler(
-            model, desired, step_seconds=self._timing.step_seconds, clock=self._clock, sleep=self._sleep
-        )
+        reconciler = self._reconciler(model, desired)
         outcome = reconciler.run(Window(window, float(data[DEADLINE])), first_look=first_look, not_done_yet=hook)
         _remember_project(model, data)
         return outcome
+
+    def _reconciler(self, model: ModelVersionClient, desired: Desired) -> Reconciler:
+        return Reconciler(
+            model,
+            desired,
+            step_seconds=self._timing.step_seconds,
+            quiet_seconds=self._timing.quiet_seconds,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
 
     def _budget(self, timeout_seconds: int) -> float:
         """Seconds this request may take: CloudFormation's timeout less a margin to clean up and answer."""

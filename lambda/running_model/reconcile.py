@@ -50,12 +50,14 @@ class Reconciler:
         desired: Desired,
         *,
         step_seconds: float,
+        quiet_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._model = model
         self._desired = desired
         self._step = step_seconds
+        self._quiet = quiet_seconds
         self._clock = clock
         self._sleep = sleep
 
@@ -68,9 +70,10 @@ class Reconciler:
         """
         observation: Observation | None = None
         first = self._clock()
-        looks = 0
+        beats = 0  # looks made or skipped, on the beat that started with the first look
+        quiet_until = 0.0
         while True:
-            looks += 1
+            beats += 1
             try:
                 observation = self._look(observation)
                 action = decide(observation, self._desired, first_look=first_look)
@@ -82,9 +85,11 @@ class Reconciler:
                 if action.verb is Verb.START:
                     logger.info("Starting %s with %s", self._model.version.label, _units(self._desired))
                     self._model.start(self._desired.min_units, self._desired.max_units)
+                    quiet_until = self._clock() + self._quiet
                 elif action.verb is Verb.STOP:
                     logger.info("Stopping %s", self._model.version.label)
                     self._model.stop()
+                    quiet_until = self._clock() + self._quiet
             except RekognitionError as error:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
@@ -96,8 +101,11 @@ class Reconciler:
             now = self._clock()
             if now >= window.deadline:
                 return Outcome(Result.FAILED, observation, self._late_reason(observation))
-            # Looks keep to a fixed beat from the first one, however long each took.
-            next_look = first + looks * self._step
+            # Looks keep to a fixed beat from the first one, however long each took; beats that
+            # fall in the quiet time after a start or stop are skipped.
+            while first + beats * self._step < quiet_until:
+                beats += 1
+            next_look = first + beats * self._step
             if next_look - first > window.seconds:
                 return Outcome(Result.PENDING, observation)
             self._sleep(max(0.0, next_look - now))

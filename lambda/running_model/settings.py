@@ -20,6 +20,9 @@ class Timing:
     - ``window_seconds``: how long one invocation keeps looking. With the default step it looks
       six times a minute, the last time about 10 s before the next scheduled invocation starts,
       so that looks are evenly spaced across invocations. Default: 50.
+    - ``quiet_seconds``: after it starts or stops the model, the handler skips looks for this
+      long: Rekognition takes minutes to start or stop a model, and the looks saved keep the
+      handler within six DescribeProjectVersions calls a minute. Default: 30.
     - ``deadline_margin_seconds``: the handler gives up this long before CloudFormation's
       ServiceTimeout, to clean up and answer in time. Default: 90.
     - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
@@ -31,6 +34,7 @@ class Timing:
     poll_interval_minutes: int = 1
     step_seconds: float = 10.0
     window_seconds: float = 50.0
+    quiet_seconds: float = 30.0
     deadline_margin_seconds: float = 90.0
     reserve_seconds: float = 60.0
     cleanup_seconds: float = 7200.0
@@ -39,7 +43,8 @@ class Timing:
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:
         """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS)."""
         overrides = {}
-        for name in ("step_seconds", "window_seconds", "deadline_margin_seconds", "reserve_seconds", "cleanup_seconds"):
+        names = ("step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds", "reserve_seconds")
+        for name in (*names, "cleanup_seconds"):
             raw = environ.get(f"RUNNING_MODEL_{name.upper()}")
             if raw:
                 overrides[name] = float(raw)

@@ -1,0 +1,179 @@
+"""One simulated stack: CloudFormation sending requests, the handler in simulated Lambda, polls
+from simulated EventBridge, Rekognition stood in by the fake, all on one virtual clock."""
+
+from __future__ import annotations
+
+import os
+import random
+import types
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.endpoint
+
+import running_model.resource
+
+import handlers
+from fakes.aws import REGION, create_function
+from fakes.rekognition import FakeRekognition
+from lambda_sim import AnswerBook, SimulatedEventBridge, SimulatedLambda
+from virtual_time import VirtualClock
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/Bench/4b7e5a40-0000-11f1-8000-0a1b2c3d4e5f"
+MEMORY_MB = 256
+
+
+@dataclass
+class Deployment:
+    """One model: deployed (Create) and, once running, destroyed (Delete)."""
+
+    arn: str
+    start_seconds: float
+    stop_seconds: float
+    create_id: str = ""
+    delete_id: str = ""
+    create_sent: float = 0.0
+    create_answered: float = 0.0
+    create_status: str = ""
+    delete_sent: float = 0.0
+    delete_answered: float = 0.0
+    delete_status: str = ""
+    running_at: float = 0.0
+    stopped_at: float = 0.0
+    describe_calls_while_creating: int = 0
+    invocations: int = 0
+    gb_seconds: float = 0.0
+
+    @property
+    def running_to_success(self) -> float:
+        return self.create_answered - self.running_at
+
+    @property
+    def stopped_to_success(self) -> float:
+        return self.delete_answered - self.stopped_at
+
+
+@dataclass
+class Simulation:
+    variant: str  # "ours" or "baseline"
+    aws_endpoint: str
+    seed: int
+    rate_limit_per_operation: float = 0.0
+    clock: VirtualClock = field(default_factory=VirtualClock)
+    deployments: list[Deployment] = field(default_factory=list)
+
+    def run(self, deployments: list[Deployment], *, spread_seconds: float) -> list[Deployment]:
+        """Deploy every model (each at a random moment within ``spread_seconds``), then destroy it."""
+        rng = random.Random(self.seed)
+        rekognition = FakeRekognition(clock=self.clock.now)
+        if self.rate_limit_per_operation:
+            for operation in (
+                "DescribeProjects",
+                "DescribeProjectVersions",
+                "StartProjectVersion",
+                "StopProjectVersion",
+            ):
+                rekognition.set_rate_limit(operation, self.rate_limit_per_operation)
+        for deployment in deployments:
+            rekognition.add_model(
+                deployment.arn, start_seconds=deployment.start_seconds, stop_seconds=deployment.stop_seconds
+            )
+        answers = AnswerBook(self.clock)
+        function_name = f"bench-{self.variant}-{uuid.uuid4().hex[:8]}"
+        create_function(self.aws_endpoint, function_name)
+        with rekognition.serve() as endpoint:
+            self._configure(endpoint, function_name, answers)
+            eventbridge = SimulatedEventBridge(self.clock, None, rng)  # type: ignore[arg-type]
+            lambda_ = SimulatedLambda(self.clock, lambda: self._container(eventbridge, answers), function_name, rng)
+            eventbridge.lambda_ = lambda_
+            with self.clock.held():
+                for index, deployment in enumerate(deployments):
+                    self.clock.spawn(
+                        self._deploy, lambda_, answers, deployment, f"M{index}", rng.uniform(0, spread_seconds)
+                    )
+            self.clock.wait_idle()
+        self._account(deployments, rekognition, lambda_)
+        return deployments
+
+    def _configure(self, rekognition_endpoint: str, function_name: str, answers: AnswerBook) -> None:
+        os.environ.update(
+            {
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
+                "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
+                "AWS_ENDPOINT_URL_LAMBDA": self.aws_endpoint,
+                "POLL_RULE_PREFIX": "RunningModel-bench0000-",
+            }
+        )
+        # botocore's retry backoff, and the answers to CloudFormation, on the simulation's terms.
+        botocore.endpoint.time = types.SimpleNamespace(sleep=self.clock.sleep)  # type: ignore[attr-defined]
+        running_model.resource.put_answer = answers.put  # type: ignore[assignment]
+
+    def _container(self, eventbridge: SimulatedEventBridge, answers: AnswerBook) -> Any:
+        if self.variant == "ours":
+            return handlers.load_ours(self.clock, eventbridge)
+        return handlers.load_baseline(self.clock, eventbridge, answers)
+
+    def _deploy(
+        self, lambda_: SimulatedLambda, answers: AnswerBook, deployment: Deployment, logical_id: str, delay: float
+    ) -> None:
+        self.clock.sleep(delay)
+        create = _request("Create", deployment.arn, logical_id)
+        deployment.create_id, deployment.create_sent = create["RequestId"], self.clock.now()
+        lambda_.invoke(create)
+        deployment.create_answered, body = self._answer(answers, create["RequestId"])
+        deployment.create_status = body["Status"]
+        if body["Status"] != "SUCCESS":
+            return
+        delete = _request("Delete", deployment.arn, logical_id, physical_id=body["PhysicalResourceId"])
+        deployment.delete_id, deployment.delete_sent = delete["RequestId"], self.clock.now()
+        lambda_.invoke(delete)
+        deployment.delete_answered, body = self._answer(answers, delete["RequestId"])
+        deployment.delete_status = body["Status"]
+
+    def _answer(self, answers: AnswerBook, request_id: str) -> tuple[float, dict[str, Any]]:
+        while (found := answers.first(request_id)) is None:
+            self.clock.sleep(1.0)  # CloudFormation waits; the answer's own time is what is measured
+        return found
+
+    def _account(self, deployments: list[Deployment], rekognition: FakeRekognition, lambda_: SimulatedLambda) -> None:
+        for deployment in deployments:
+            calls = [
+                c for c in rekognition.calls if c.params.get("ProjectVersionArn") == deployment.arn and not c.error
+            ]
+            starts = [c.at for c in calls if c.operation == "StartProjectVersion"]
+            stops = [c.at for c in calls if c.operation == "StopProjectVersion"]
+            deployment.running_at = starts[-1] + deployment.start_seconds if starts else 0.0
+            deployment.stopped_at = stops[-1] + deployment.stop_seconds if stops else 0.0
+            version = deployment.arn.split("/")[3]
+            deployment.describe_calls_while_creating = sum(
+                1
+                for c in rekognition.calls
+                if c.operation == "DescribeProjectVersions"
+                and c.params.get("VersionNames") == [version]
+                and deployment.create_sent <= c.at <= deployment.create_answered
+            )
+            mine = [i for i in lambda_.invocations if i.request_id in (deployment.create_id, deployment.delete_id)]
+            deployment.invocations = len(mine)
+            deployment.gb_seconds = sum(i.ended - i.started for i in mine) * MEMORY_MB / 1024
+
+
+def _request(request_type: str, arn: str, logical_id: str, physical_id: str | None = None) -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:eu-west-1:111122223333:function:bench",
+        "ResponseURL": f"https://cloudformation-responses.invalid/{request_id}",
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "LogicalResourceId": logical_id,
+        "ResourceType": "Custom::RekognitionRunningModel",
+        "ResourceProperties": {"ServiceToken": "x", "ProjectVersionArn": arn, "MinInferenceUnits": "1"},
+    }
+    if physical_id:
+        event["PhysicalResourceId"] = physical_id
+    return event
