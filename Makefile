@@ -1,6 +1,7 @@
 # make synth: synthesize the example app (no AWS account needed).
 # make test:  run the tests.
 # make bench: measure detection latency, API budget, scale and synth time (docs/benchmark.png).
+# make lint:  ruff, and mypy (strict on the construct library); make test runs them too.
 # Both create .venv (Python packages and Node.js 24) and install what they need first.
 
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 PIP := python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: synth test bench clean
+.PHONY: synth test bench lint clean
 
 synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
@@ -23,6 +24,11 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	python benchmarks/run.py
+
+lint: $(VENV)/.dev
+	python -m ruff check app.py benchmarks constructs lambda tests
+	python -m ruff format --check app.py benchmarks constructs lambda tests
+	python -m mypy
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out

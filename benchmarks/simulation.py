@@ -3,10 +3,12 @@ from simulated EventBridge, Rekognition stood in by the fake, all on one virtual
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import types
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,8 +84,7 @@ class Simulation:
         answers = AnswerBook(self.clock)
         function_name = f"bench-{self.variant}-{uuid.uuid4().hex[:8]}"
         create_function(self.aws_endpoint, function_name)
-        with rekognition.serve() as endpoint:
-            self._configure(endpoint, function_name, answers)
+        with rekognition.serve() as endpoint, self._configured(endpoint, answers):
             eventbridge = SimulatedEventBridge(self.clock, None, rng)  # type: ignore[arg-type]
             lambda_ = SimulatedLambda(self.clock, lambda: self._container(eventbridge, answers), function_name, rng)
             eventbridge.lambda_ = lambda_
@@ -96,22 +97,35 @@ class Simulation:
         self._account(deployments, rekognition, lambda_)
         return deployments
 
-    def _configure(self, rekognition_endpoint: str, function_name: str, answers: AnswerBook) -> None:
-        os.environ.update(
-            {
-                "AWS_REGION": REGION,
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
-                "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
-                "AWS_ENDPOINT_URL_LAMBDA": self.aws_endpoint,
-                "POLL_RULE_PREFIX": "RunningModel-bench0000-",
-            }
-        )
+    @contextlib.contextmanager
+    def _configured(self, rekognition_endpoint: str, answers: AnswerBook) -> Iterator[None]:
+        """Environment and patches for the handler in this simulation, undone afterwards."""
+        environment = {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.aws_endpoint,
+            "POLL_RULE_PREFIX": "RunningModel-bench0000-",
+        }
+        saved_environment = {name: os.environ.get(name) for name in environment}
+        saved_time, saved_put_answer = botocore.endpoint.time, running_model.resource.put_answer
+        os.environ.update(environment)
         # botocore's retry backoff, and the answers to CloudFormation, on the simulation's terms.
         botocore.endpoint.time = types.SimpleNamespace(sleep=self.clock.sleep)  # type: ignore[attr-defined]
         running_model.resource.put_answer = answers.put  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            botocore.endpoint.time = saved_time  # type: ignore[attr-defined]
+            running_model.resource.put_answer = saved_put_answer  # type: ignore[assignment]
+            for name, value in saved_environment.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def _container(self, eventbridge: SimulatedEventBridge, answers: AnswerBook) -> Any:
         if self.variant == "ours":

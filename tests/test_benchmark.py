@@ -40,3 +40,19 @@ def test_a_small_simulated_run_of_the_real_handler() -> None:
         assert deployment.running_at and deployment.create_answered >= deployment.running_at
         assert deployment.stopped_at and deployment.delete_answered >= deployment.stopped_at
         assert deployment.invocations >= 4 and deployment.describe_calls_while_creating >= 10
+
+
+def test_a_simulation_undoes_its_patches() -> None:
+    import time
+
+    import botocore.endpoint
+
+    import running_model.resource
+    from running_model.response import put_answer
+
+    with moto_server() as aws:
+        Simulation("ours", aws, seed=2).run(
+            [Deployment("arn:aws:rekognition:eu-west-1:111122223333:project/b/version/v/1", 60, 60)], spread_seconds=0
+        )
+    assert botocore.endpoint.time is time
+    assert running_model.resource.put_answer is put_answer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUFF = Path(sys.executable).parent / "ruff"
-SOURCES = ["app.py", "constructs", "lambda", "tests"]
+SOURCES = ["app.py", "benchmarks", "constructs", "lambda", "tests"]
 
 
 def test_ruff_check_is_clean() -> None:

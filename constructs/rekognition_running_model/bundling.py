@@ -1,4 +1,9 @@
-"""The handler's Lambda asset: lambda/ plus crhelper, bundled without Docker."""
+"""The handler's Lambda asset: lambda/ plus crhelper, bundled without Docker.
+
+Where the handler source is, one rule for every way of getting the library: the package's own
+``handler_src/`` (a wheel installs lambda/ there, see pyproject.toml), else the repository's
+``lambda/`` beside ``constructs/`` (a clone, and editable installs of it).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,31 @@ import importlib.metadata
 import importlib.util
 import shutil
 from pathlib import Path
+from typing import cast
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-# The handler's source, found from this file and never from the working directory.
-HANDLER_SOURCE = Path(__file__).resolve().parent.parent.parent / "lambda"
 HANDLER = "index.handler"
+HANDLER_FILE = "index.py"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+_PACKAGE = Path(__file__).resolve().parent
+# Found from this file, never from the working directory: installed first, then the repository.
+HANDLER_SOURCE_CANDIDATES = (_PACKAGE / "handler_src", _PACKAGE.parent.parent / "lambda")
+
+
+def handler_source() -> Path:
+    """The directory of the handler's index.py: the first of HANDLER_SOURCE_CANDIDATES that has one."""
+    for candidate in HANDLER_SOURCE_CANDIDATES:
+        if (candidate / HANDLER_FILE).is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"the RunningModel handler source is missing: looked for {HANDLER_FILE} in "
+        + " and ".join(str(c) for c in HANDLER_SOURCE_CANDIDATES)
+    )
 
 
 @jsii.implements(ILocalBundling)
@@ -25,7 +44,7 @@ class _CopyWithCrhelper:
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         output = Path(output_dir)
-        shutil.copytree(HANDLER_SOURCE, output, ignore=_SKIP, dirs_exist_ok=True)
+        shutil.copytree(handler_source(), output, ignore=_SKIP, dirs_exist_ok=True)
         spec = importlib.util.find_spec("crhelper")
         if spec is None or spec.origin is None:
             raise RuntimeError("crhelper is not installed: pip install -r requirements.txt")
@@ -41,7 +60,9 @@ class _CopyWithCrhelper:
 def handler_code() -> lambda_.Code:
     """The asset; its hash is that of the bundled files, so a new crhelper makes a new asset."""
     return lambda_.Code.from_asset(
-        str(HANDLER_SOURCE),
+        str(handler_source()),
         asset_hash_type=AssetHashType.OUTPUT,
-        bundling=BundlingOptions(image=RUNTIME.bundling_image, local=_CopyWithCrhelper()),
+        # jsii calls try_bundle(output_dir, options) with the struct as one argument, as written;
+        # its generated protocol spells the struct out as keyword arguments, hence the cast.
+        bundling=BundlingOptions(image=RUNTIME.bundling_image, local=cast(ILocalBundling, _CopyWithCrhelper())),
     )

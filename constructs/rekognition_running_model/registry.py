@@ -18,7 +18,11 @@ class ModelVersionRegistry(Construct):
     def of(cls, scope: Construct) -> ModelVersionRegistry:
         root = scope.node.root
         existing = root.node.try_find_child(cls.ID)
-        return existing if isinstance(existing, ModelVersionRegistry) else cls(root, cls.ID)
+        if isinstance(existing, ModelVersionRegistry):
+            return existing
+        if not isinstance(root, Construct):
+            raise TypeError(f"the root of {scope.node.path!r} is not a Construct: {root!r}")
+        return cls(root, cls.ID)
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)

@@ -25,13 +25,14 @@ class RunningModel(Construct):
     ``cdk deploy`` completes when the model is RUNNING with the requested inference units;
     ``cdk destroy`` when it is STOPPED. Changing ``project_version_arn`` starts the new version
     first and stops the old one once the new one runs (blue/green); changing the units restarts
-    the model with them.
+    the model with them. ``metric_*`` methods give the model's CloudWatch metrics.
 
     :param project_version_arn: ARN of the model version to run.
     :param min_inference_units: inference units the model runs with, and is billed for. Default: 1.
     :param max_inference_units: upper limit for Rekognition's auto-scaling. Default: none (no auto-scaling).
     :param project_arn: ARN of the model's project. Default: looked up by project name at deploy
-        time (the handler then also needs rekognition:DescribeProjects).
+        time (the handler then also needs rekognition:DescribeProjects, and DescribeProjectVersions
+        on every ARN of the project's name rather than on this one).
     :param timeout: how long deploy and destroy wait for the model, 5 to 60 minutes.
         Default: 60 minutes (CloudFormation's maximum for a custom resource).
     :param removal_policy: RETAIN leaves the model running when the resource leaves the stack.

@@ -45,6 +45,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
     PhysicalResourceId when finished and None to poll again; to fail they call ``fail``.
     """
 
+    # crhelper's own attributes, as this class uses them.
+    _event: dict[str, Any]
+    PhysicalResourceId: str | None
+
     def __init__(self, *, rule_prefix: str, polling_interval_minutes: int = 1) -> None:
         super().__init__(
             json_logging=False,

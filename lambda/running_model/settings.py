@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,13 @@ class Timing:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:
         """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS)."""
-        overrides = {}
-        names = ("step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds", "reserve_seconds")
-        for name in (*names, "cleanup_seconds"):
+        overrides: dict[str, Any] = {}
+        for name in _SECONDS_FIELDS:
             raw = environ.get(f"RUNNING_MODEL_{name.upper()}")
             if raw:
                 overrides[name] = float(raw)
         return replace(cls(), **overrides)
+
+
+# Every timing in seconds can be overridden from the environment.
+_SECONDS_FIELDS = tuple(field.name for field in fields(Timing) if field.name.endswith("_seconds"))

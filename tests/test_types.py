@@ -1,0 +1,58 @@
+"""mypy: the construct library is strictly typed; the handler type-checks too (not strictly)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The handler runs on Lambda's boto3, which has no type information; crhelper ships stubs of its
+# public API only, while the handler extends CfnResource through its private hooks: both are Any.
+HANDLER_CONFIG = """\
+[mypy]
+python_version = 3.11
+mypy_path = lambda
+check_untyped_defs = True
+cache_dir = .mypy_cache/handler
+
+[mypy-crhelper,crhelper.*]
+follow_imports = skip
+follow_imports_for_stubs = True
+
+[mypy-boto3,boto3.*,botocore,botocore.*]
+ignore_missing_imports = True
+"""
+
+
+def mypy(*arguments: str) -> subprocess.CompletedProcess[str]:
+    # The first run, with no .mypy_cache, reads aws-cdk-lib's types: about a minute on one core.
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", *arguments], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
+@pytest.mark.runs_long
+def test_the_library_is_strictly_typed() -> None:
+    """pyproject.toml's [tool.mypy]: constructs/rekognition_running_model with strict = true."""
+    result = mypy()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found")
+
+
+def test_mypy_finds_a_type_error_in_the_library(tmp_path: Path) -> None:
+    """The configuration is strict enough to fail: an unannotated function is an error."""
+    module = tmp_path / "rekognition_running_model_probe.py"
+    module.write_text("def untyped(x):\n    return x\n")
+    result = mypy("--config-file", str(ROOT / "pyproject.toml"), str(module))
+    assert result.returncode == 1 and "[no-untyped-def]" in result.stdout
+
+
+def test_the_handler_type_checks(tmp_path: Path) -> None:
+    config = tmp_path / "handler-mypy.ini"
+    config.write_text(HANDLER_CONFIG)
+    result = mypy("--config-file", str(config), "lambda/index.py", "lambda/running_model")
+    assert result.returncode == 0, result.stdout + result.stderr
