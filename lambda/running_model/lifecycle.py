@@ -53,6 +53,21 @@ class Answer:
 PENDING = Answer(finished=False)
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One invocation's view of a request: the event, crhelper's Data, and how long to look."""
+
+    event: Mapping[str, Any]
+    data: MutableMapping[str, Any]
+    window: float
+    first_look: bool
+    not_done_yet: Callable[[], bool] | None
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        return self.event.get("ResourceProperties", {})
+
+
 def failed(reason: str, cleanup: dict[str, Any] | None = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, cleanup=cleanup)
 
@@ -106,50 +121,33 @@ class Lifecycle:
         window = min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
         if CLEANUP in data:
             return self._cleanup(data[CLEANUP], window)
+        request = _Request(event, data, window, first_look=not polling, not_done_yet=not_done_yet)
         if event["RequestType"] == "Delete":
-            return self._delete(event, data, window, not_done_yet, first_look=not polling)
-        return self._converge(event, data, window, not_done_yet, first_look=not polling)
+            return self._delete(request)
+        return self._converge(request)
 
-    def _delete(
-        self,
-        event: Mapping[str, Any],
-        data: MutableMapping[str, Any],
-        window: float,
-        not_done_yet: Callable[[], bool] | None,
-        *,
-        first_look: bool,
-    ) -> Answer:
-        physical_id = event.get("PhysicalResourceId", "")
+    def _delete(self, request: _Request) -> Answer:
+        physical_id = request.event.get("PhysicalResourceId", "")
         version = ModelVersion.from_arn(physical_id)
         if version is None:
             logger.info("Nothing to stop: %r is not a model version this resource started", physical_id)
             return Answer(finished=True, physical_id=physical_id)
-        properties = event.get("ResourceProperties", {})
-        model = self._model(version, data, project_arn_for(properties, version))
-        outcome = self._run(model, STOPPED_STATE, data, properties, window, first_look, not_done_yet)
+        model = self._model(version, request.data, project_arn_for(request.properties, version))
+        outcome = self._run(request, model, STOPPED_STATE)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
             return failed(outcome.reason)
         return Answer(finished=True, physical_id=version.arn)
 
-    def _converge(
-        self,
-        event: Mapping[str, Any],
-        data: MutableMapping[str, Any],
-        window: float,
-        not_done_yet: Callable[[], bool] | None,
-        *,
-        first_look: bool,
-    ) -> Answer:
-        properties = event.get("ResourceProperties", {})
+    def _converge(self, request: _Request) -> Answer:
         try:
-            spec = parse(properties)
+            spec = parse(request.properties)
         except InvalidPropertiesError as error:
             return failed(str(error))
-        model = self._model(spec.version, data, spec.project_arn)
+        model = self._model(spec.version, request.data, spec.project_arn)
         desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        outcome = self._run(model, desired, data, properties, window, first_look, not_done_yet)
+        outcome = self._run(request, model, desired)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
@@ -198,29 +196,21 @@ class Lifecycle:
     def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: str | None) -> ModelVersionClient:
         return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
 
-    def _run(
-        self,
-        model: ModelVersionClient,
-        desired: Desired,
-        data: MutableMapping[str, Any],
-        properties: Mapping[str, Any],
-        window: float,
-        first_look: bool,
-        not_done_yet: Callable[[], bool] | None,
-    ) -> Outcome:
+    def _run(self, request: _Request, model: ModelVersionClient, desired: Desired) -> Outcome:
+        data = request.data
         if DEADLINE not in data:
-            data[DEADLINE] = self._clock() + self._budget(service_timeout(properties))
-
+            data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
         hook = None
-        if not_done_yet is not None:
-            carry_on = not_done_yet
+        if request.not_done_yet is not None:
+            carry_on = request.not_done_yet
 
             def hook() -> bool:  # the polls get Data as it is now: with the project's ARN
                 _remember_project(model, data)
                 return carry_on()
 
-        reconciler = self._reconciler(model, desired)
-        outcome = reconciler.run(Window(window, float(data[DEADLINE])), first_look=first_look, not_done_yet=hook)
+        outcome = self._reconciler(model, desired).run(
+            Window(request.window, float(data[DEADLINE])), first_look=request.first_look, not_done_yet=hook
+        )
         _remember_project(model, data)
         return outcome
 
