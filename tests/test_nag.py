@@ -184,3 +184,15 @@ def test_the_acknowledged_wildcards_are_the_expected_ones(tmp_path: Path) -> Non
 )
 def test_finding_text_flattens_intrinsics_as_cdk_nag_reports_them(value: Any, text: str) -> None:
     assert finding_text(value) == text
+
+
+def test_cfn_lint_finds_nothing_in_a_user_apps_templates(tmp_path: Path) -> None:
+    """cfn-lint on every template a user's app synthesizes (the example app's: tests/test_app.py)."""
+    import subprocess
+
+    user_app(tmp_path).synth()
+    templates = sorted(str(path) for path in tmp_path.glob("*.template.json"))
+    assert len(templates) == 2
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([cfn_lint, "--", *templates], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
