@@ -13,7 +13,7 @@ What changes from crhelper as shipped:
 - After a failure, polling can go on silently to stop a model that was still starting.
 - Reasons are cut at the end, never the beginning; Data holds only the resource's attributes.
 - Answers are delivered with bounded retries that treat an HTTP error as a failure (response.py).
-- The EventBridge and Lambda clients use botocore's standard retries.
+- The EventBridge and Lambda clients use the same explicit retries and timeouts as Rekognition's.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from crhelper import FAILED, CfnResource
 
 from .reasons import shorten
+from .rekognition import CLIENT_CONFIG
 from .response import put_answer
 
 logger = logging.getLogger(__name__)
 
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 6}, connect_timeout=5, read_timeout=15)
 _RULE_NAME_LIMIT = 64
 _STATEMENT_ID_LIMIT = 100
 _SUFFIX = 8
@@ -64,8 +63,8 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self._duplicate = False
         if not self._init_failed:
             try:
-                self._lambda_client = boto3.client("lambda", region_name=self._region, config=_CLIENT_CONFIG)
-                self._events_client = boto3.client("events", region_name=self._region, config=_CLIENT_CONFIG)
+                self._lambda_client = boto3.client("lambda", region_name=self._region, config=CLIENT_CONFIG)
+                self._events_client = boto3.client("events", region_name=self._region, config=CLIENT_CONFIG)
             except Exception as error:  # crhelper answers FAILED with this on every request
                 self.init_failure(error)
 
