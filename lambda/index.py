@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from running_model import contract
@@ -24,7 +23,7 @@ lifecycle = Lifecycle(timing)
 @helper.delete
 def on_request(event: dict[str, Any], context: Any) -> str | None:
     """First look at a request: answered now if it is already satisfied, else polled."""
-    return _handle(event, context, polling=False, not_done_yet=helper.start_polling)
+    return _handle(event, context, polling=False)
 
 
 @helper.poll_create
@@ -35,23 +34,20 @@ def on_poll(event: dict[str, Any], context: Any) -> str | None:
     return _handle(event, context, polling=True)
 
 
-def _handle(
-    event: dict[str, Any], context: Any, *, polling: bool, not_done_yet: Callable[[], bool] | None = None
-) -> str | None:
+def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None:
     answer = lifecycle.handle(
         event,
         helper.Data,
         polling=polling,
         remaining_seconds=context.get_remaining_time_in_millis() / 1000,
-        not_done_yet=not_done_yet,
+        polls=helper,
     )
-    if answer.cleanup is not None:
-        helper.keep_polling_after_answer({"Cleanup": answer.cleanup})
     if answer.silent:
         helper.finish_silently()
+        return None
     if answer.failure_reason:
         helper.fail(answer.failure_reason)
-        return None
+        return answer.physical_id
     helper.attributes = dict(answer.attributes)
     if not answer.finished:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from rekognition_running_model import RunningModel
+from rekognition_running_model.handler import poll_rule_prefix
 
 from testdata import project_arn, version_arn
 
@@ -72,7 +74,7 @@ def test_the_handler_function(three_models: Template) -> None:
             "Timeout": 180,
             "LoggingConfig": {"LogGroup": Match.any_value()},
             "Environment": {
-                "Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{8}-$")}
+                "Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{10}-$")}
             },
         },
     )
@@ -92,7 +94,7 @@ def test_the_custom_resource_properties(three_models: Template) -> None:
                 "ProjectArn": Match.absent(),
                 "ServiceTimeout": "3600",
             },
-            "DependsOn": [Match.string_like_regexp("PollingPolicy")],
+            "DependsOn": [Match.string_like_regexp("PollingPolicy"), Match.string_like_regexp("PollRulesInvoke")],
             "DeletionPolicy": "Delete",
         },
     )
@@ -122,39 +124,61 @@ def test_timeout_and_removal_policy() -> None:
     template.has_resource(RESOURCE_TYPE, {"Properties": {"ServiceTimeout": "1200"}, "DeletionPolicy": "Retain"})
 
 
-def test_start_and_stop_are_allowed_on_each_version_only(three_models: Template) -> None:
-    resources = sorted(
-        resource
-        for statement in statements_for(three_models, "rekognition:StartProjectVersion")
-        for resource in _as_list(statement["Resource"])
+def test_retain_keeps_a_model_that_leaves_the_stack_but_stops_a_replaced_version() -> None:
+    template = Template.from_stack(
+        stack_with({"project_version_arn": version_arn(), "removal_policy": cdk.RemovalPolicy.RETAIN})
     )
-    assert resources == sorted(
+    template.has_resource(RESOURCE_TYPE, {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Delete"})
+
+
+ANY_VERSION = {
+    "Fn::Join": [
+        "",
+        ["arn:", {"Ref": "AWS::Partition"}, ":rekognition:*:", {"Ref": "AWS::AccountId"}, ":project/*/version/*/*"],
+    ]
+}
+ANY_PROJECT = {
+    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":rekognition:*:", {"Ref": "AWS::AccountId"}, ":project/*"]]
+}
+OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:owner:*"]}}
+
+
+def test_start_and_owner_tags_are_allowed_on_the_declared_versions_only(three_models: Template) -> None:
+    declared = sorted(
         [version_arn("widgets", "v1"), version_arn("widgets", "v2"), version_arn("gadgets", "v1", region="us-east-1")]
     )
-    for statement in statements_for(three_models, "rekognition:StartProjectVersion"):
-        assert sorted(_as_list(statement["Action"])) == [
-            "rekognition:StartProjectVersion",
-            "rekognition:StopProjectVersion",
-        ]
+    for action in ("rekognition:StartProjectVersion", "rekognition:TagResource"):
+        statements = statements_for(three_models, action)
+        assert sorted(r for s in statements for r in _as_list(s["Resource"])) == declared, action
+        assert all(_as_list(s["Action"]) == [action] for s in statements)
+    assert {str(s.get("Condition")) for s in statements_for(three_models, "rekognition:TagResource")} == {
+        str(OWNER_TAGS_ONLY)
+    }
 
 
-def test_describe_versions_is_allowed_on_each_project_only(three_models: Template) -> None:
-    """On the project ARN when given, else on the ARNs of the project's name (its timestamp is unknown)."""
-    resources = sorted(
-        resource
-        for statement in statements_for(three_models, "rekognition:DescribeProjectVersions")
-        for resource in _as_list(statement["Resource"])
-    )
-    assert resources == [
-        "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/*",
-        project_arn("gadgets", region="us-east-1"),
-    ]
+def test_stopping_and_releasing_cover_versions_that_have_left_the_template(three_models: Template) -> None:
+    """CloudFormation deletes replaced and removed resources under the NEW policy: the Delete of a
+    version the template no longer names must still be allowed to stop it and untag it."""
+    (stop,) = statements_for(three_models, "rekognition:StopProjectVersion")
+    assert stop == {
+        "Action": ["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"],
+        "Effect": "Allow",
+        "Resource": ANY_VERSION,
+    }
+    (untag,) = statements_for(three_models, "rekognition:UntagResource")
+    assert untag == {
+        "Action": "rekognition:UntagResource",
+        "Condition": OWNER_TAGS_ONLY,
+        "Effect": "Allow",
+        "Resource": ANY_VERSION,
+    }
+    (describe,) = statements_for(three_models, "rekognition:DescribeProjectVersions")
+    assert describe["Resource"] == ANY_PROJECT
 
 
-def test_describe_projects_only_when_a_project_arn_must_be_looked_up(three_models: Template) -> None:
-    assert [s["Resource"] for s in statements_for(three_models, "rekognition:DescribeProjects")] == ["*"]
-    given = Template.from_stack(stack_with({"project_version_arn": version_arn(), "project_arn": project_arn()}))
-    assert statements_for(given, "rekognition:DescribeProjects") == []
+def test_describe_projects_is_the_one_statement_on_every_resource(three_models: Template) -> None:
+    stars = [s for s in policy_statements(three_models, "") if s["Resource"] == "*"]
+    assert stars == [{"Action": "rekognition:DescribeProjects", "Effect": "Allow", "Resource": "*"}]
 
 
 def test_every_statement_of_the_handler_role(three_models: Template) -> None:
@@ -166,66 +190,76 @@ def test_every_statement_of_the_handler_role(three_models: Template) -> None:
     )
     assert sorted(set(actions)) == [
         "events:DeleteRule",
+        "events:ListTargetsByRule",
         "events:PutRule",
         "events:PutTargets",
         "events:RemoveTargets",
-        "lambda:AddPermission",
-        "lambda:RemovePermission",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "rekognition:DescribeProjectVersions",
         "rekognition:DescribeProjects",
+        "rekognition:ListTagsForResource",
         "rekognition:StartProjectVersion",
         "rekognition:StopProjectVersion",
+        "rekognition:TagResource",
+        "rekognition:UntagResource",
     ]
     three_models.resource_count_is("AWS::IAM::ManagedPolicy", 0)
     three_models.has_resource_properties("AWS::IAM::Role", {"ManagedPolicyArns": Match.absent()})
 
 
-def test_polling_statements_are_scoped_to_the_handler_and_its_rules(three_models: Template) -> None:
+def test_polling_is_scoped_to_the_handlers_rules_with_one_invoke_permission(three_models: Template) -> None:
     prefix = three_models.find_resources(HANDLER_TYPE)
     rule_prefix = next(iter(prefix.values()))["Properties"]["Environment"]["Variables"]["POLL_RULE_PREFIX"]
+    poll_rules = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":events:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":rule/{rule_prefix}*",
+            ],
+        ]
+    }
     three_models.has_resource_properties(
         "AWS::IAM::Policy",
         {
             "PolicyDocument": {
                 "Statement": [
                     {
-                        "Action": ["events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets"],
-                        "Resource": {
-                            "Fn::Join": [
-                                "",
-                                [
-                                    "arn:",
-                                    {"Ref": "AWS::Partition"},
-                                    ":events:",
-                                    {"Ref": "AWS::Region"},
-                                    ":",
-                                    {"Ref": "AWS::AccountId"},
-                                    f":rule/{rule_prefix}*",
-                                ],
-                            ]
-                        },
+                        "Action": [
+                            "events:DeleteRule",
+                            "events:ListTargetsByRule",
+                            "events:PutRule",
+                            "events:PutTargets",
+                            "events:RemoveTargets",
+                        ],
+                        "Resource": poll_rules,
                         "Effect": "Allow",
                         "Sid": "PollRules",
-                    },
-                    {
-                        "Action": "lambda:AddPermission",
-                        "Condition": {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
-                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
-                        "Effect": "Allow",
-                        "Sid": "LetPollRulesInvoke",
-                    },
-                    {
-                        "Action": "lambda:RemovePermission",
-                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
-                        "Effect": "Allow",
-                        "Sid": "RemovePollPermissions",
                     },
                 ]
             }
         },
     )
+    three_models.resource_count_is("AWS::Lambda::Permission", 1)
+    three_models.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com",
+            "SourceArn": poll_rules,
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        },
+    )
+    assert statements_for(three_models, "lambda:AddPermission") == []
+    (permission_id,) = three_models.find_resources("AWS::Lambda::Permission")
+    for resource in three_models.find_resources(RESOURCE_TYPE).values():
+        assert permission_id in resource["DependsOn"], "the first poll must be allowed to invoke the handler"
     (log_group_id,) = three_models.find_resources("AWS::Logs::LogGroup")
     assert statements_for(three_models, "logs:PutLogEvents") == [
         {
@@ -242,22 +276,29 @@ def test_a_token_arn_is_scoped_with_intrinsics() -> None:
     RunningModel(stack, "Model", project_version_arn=arn)
     template = Template.from_stack(stack)
     template.has_resource_properties(RESOURCE_TYPE, {"ProjectVersionArn": {"Ref": "ModelArn"}})
-    (describe,) = statements_for(template, "rekognition:DescribeProjectVersions")
-    rendered = str(describe["Resource"])
-    assert "Fn::Select" in rendered and "project/" in rendered and "/*" in rendered
+    (start,) = statements_for(template, "rekognition:StartProjectVersion")
+    assert start["Resource"] == {"Ref": "ModelArn"}
 
 
 def test_each_stack_has_its_own_handler_and_rule_prefix() -> None:
     app = cdk.App()
-    stacks = [cdk.Stack(app, "One"), cdk.Stack(app, "Two")]
-    for stack, version in zip(stacks, ("a", "b"), strict=True):
+    stacks = [cdk.Stack(app, "One"), cdk.Stack(app, "Two"), cdk.Stack(cdk.App(), "Three")]
+    for stack, version in zip(stacks, ("a", "b", "c"), strict=True):
         RunningModel(stack, "Model", project_version_arn=version_arn(version=version))
-    prefixes = {
+    prefixes = [
         function["Properties"]["Environment"]["Variables"]["POLL_RULE_PREFIX"]
         for stack in stacks
         for function in Template.from_stack(stack).find_resources(HANDLER_TYPE).values()
-    }
-    assert len(prefixes) == 2
+    ]
+    assert len(set(prefixes)) == 3
+    assert all(re.fullmatch(r"RunningModel-[0-9a-f]{10}-", prefix) for prefix in prefixes)
+
+
+def test_every_character_of_the_rule_prefix_varies() -> None:
+    """A construct address always starts with "c8": the prefix hashes the stack name and path instead."""
+    prefixes = [poll_rule_prefix(cdk.Stack(cdk.App(), f"Stack{n}"), "Stack/Handler") for n in range(40)]
+    for position in range(len("RunningModel-"), len("RunningModel-") + 10):
+        assert len({prefix[position] for prefix in prefixes}) > 1, f"character {position} never varies"
 
 
 def test_attributes_are_tokens_of_the_custom_resource() -> None:

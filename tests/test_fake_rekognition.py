@@ -14,6 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from fakes.iam import RolePolicy
 from fakes.rekognition import FakeRekognition
 
 ACCOUNT = "111122223333"
@@ -514,3 +515,353 @@ def test_the_server_is_quiet_and_stops(fake: FakeRekognition, capfd: pytest.Capt
     assert capfd.readouterr().err == ""
     with pytest.raises(OSError):
         post(url, "RekognitionService.DescribeProjects", b"{}")
+
+
+# ------------------------------------------------------------------------------ tagging
+
+
+def test_tag_untag_and_list_round_trip(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(MODEL)
+
+    assert client.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {}
+    client.tag_resource(ResourceArn=MODEL, Tags={"running-model": "Stack/Model", "owner": "vision"})
+    client.tag_resource(ResourceArn=MODEL, Tags={"owner": "platform"})  # a present key takes the new value
+    assert client.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {
+        "running-model": "Stack/Model",
+        "owner": "platform",
+    }
+    client.untag_resource(ResourceArn=MODEL, TagKeys=["owner", "never-there"])
+    assert client.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {"running-model": "Stack/Model"}
+    assert fake.tags(MODEL) == {"running-model": "Stack/Model"}
+    fake.tags(MODEL)["changed"] = "by the test"  # a copy
+    assert fake.tags(MODEL) == {"running-model": "Stack/Model"}
+
+
+def test_tags_are_per_resource_and_can_be_arranged(fake: FakeRekognition, client: Any) -> None:
+    fake.add_model(MODEL)
+    fake.add_model(OTHER_MODEL)
+    fake.set_tags(OTHER_MODEL, {"running-model": "Elsewhere/Model"})
+    client.tag_resource(ResourceArn=WIDGETS, Tags={"team": "vision"})  # a project is taggable too
+
+    assert client.list_tags_for_resource(ResourceArn=OTHER_MODEL)["Tags"] == {"running-model": "Elsewhere/Model"}
+    assert client.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {}
+    assert fake.tags(WIDGETS) == {"team": "vision"}
+    fake.set_tags(OTHER_MODEL, {})
+    assert fake.tags(OTHER_MODEL) == {}
+    with pytest.raises(KeyError):
+        fake.tags(GADGETS_MODEL)
+    with pytest.raises(KeyError):
+        fake.set_tags(GADGETS_MODEL, {})
+
+
+def test_a_resource_holds_at_most_50_tags(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL)
+    fake.set_tags(MODEL, {f"k{i}": "v" for i in range(49)})
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.tag_resource(ResourceArn=MODEL, Tags={"new1": "v", "new2": "v"})
+    assert error_code(excinfo) == "ServiceQuotaExceededException"
+    assert excinfo.value.response["Error"]["Message"] == "The resource has too many tags"
+    assert len(fake.tags(MODEL)) == 49 and "new1" not in fake.tags(MODEL)  # nothing changed
+
+    strict.tag_resource(ResourceArn=MODEL, Tags={"new1": "v", "k0": "changed"})  # 50 distinct keys
+    strict.tag_resource(ResourceArn=MODEL, Tags={f"k{i}": "again" for i in range(49)})  # still 50
+    assert len(fake.tags(MODEL)) == 50
+    with pytest.raises(ClientError) as excinfo:
+        strict.tag_resource(ResourceArn=MODEL, Tags={"new2": "v"})
+    assert error_code(excinfo) == "ServiceQuotaExceededException"
+    strict.untag_resource(ResourceArn=MODEL, TagKeys=["new1"])
+    strict.tag_resource(ResourceArn=MODEL, Tags={"new2": "v"})
+    assert len(fake.tags(MODEL)) == 50
+
+
+@pytest.fixture
+def unchecked(make_client: ClientFactory) -> Any:
+    """A client that sends what botocore would refuse, to see the fake's own validation."""
+    return make_client(max_attempts=0, parameter_validation=False)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"aws:reserved": "v"},
+        {"": "v"},
+        {"k" * 129: "v"},
+        {"k": "v" * 257},
+        {"hash#": "v"},
+        {"k": "semi;colon"},
+        {"new\nline": "v"},
+        {f"k{i}": "v" for i in range(201)},
+    ],
+)
+def test_invalid_tags_are_invalid_parameters(fake: FakeRekognition, unchecked: Any, tags: dict[str, str]) -> None:
+    fake.add_model(MODEL)
+    with pytest.raises(ClientError) as excinfo:
+        unchecked.tag_resource(ResourceArn=MODEL, Tags=tags)
+    assert error_code(excinfo) == "InvalidParameterException"
+    assert fake.tags(MODEL) == {}
+
+
+def test_valid_tags_take_letters_numbers_spaces_and_the_listed_symbols(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL)
+    tags = {"Größe 2": "", "k" * 128: "v" * 256, "a_.:/=+-@": "x_.:/=+-@ 9", "AWS-not-reserved": "aws:ok"}
+    strict.tag_resource(ResourceArn=MODEL, Tags=tags)
+    assert fake.tags(MODEL) == tags
+
+
+@pytest.mark.parametrize("keys", [["aws:reserved"], [""], ["k" * 129], [f"k{i}" for i in range(201)]])
+def test_invalid_tag_keys_to_remove_are_invalid_parameters(
+    fake: FakeRekognition, unchecked: Any, keys: list[str]
+) -> None:
+    fake.add_model(MODEL)
+    fake.set_tags(MODEL, {"k0": "v"})
+    with pytest.raises(ClientError) as excinfo:
+        unchecked.untag_resource(ResourceArn=MODEL, TagKeys=keys)
+    assert error_code(excinfo) == "InvalidParameterException"
+    assert fake.tags(MODEL) == {"k0": "v"}
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [("tag_resource", {"Tags": {"k": "v"}}), ("untag_resource", {"TagKeys": ["k"]}), ("list_tags_for_resource", {})],
+)
+def test_tagging_unknown_and_malformed_arns(fake: FakeRekognition, unchecked: Any, call: str, kwargs: Any) -> None:
+    for arn, code in (
+        (OTHER_MODEL, "ResourceNotFoundException"),
+        (f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/999", "ResourceNotFoundException"),
+        (f"arn:aws:rekognition:{REGION}:{ACCOUNT}:collection/faces", "InvalidParameterException"),
+        ("arn:aws:rekognition:eu-west-1:1:x", "InvalidParameterException"),
+        ("not an ARN", "InvalidParameterException"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            getattr(unchecked, call)(ResourceArn=arn, **kwargs)
+        assert error_code(excinfo) == code, arn
+
+
+# ------------------------------------------------------------------------------ IAM
+
+
+def handler_policy() -> RolePolicy:
+    """What a handler of MODEL may do: run and describe it, and mark it with the running-model tag only."""
+    versions = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/version/*"
+    return RolePolicy(
+        [
+            {"Effect": "Allow", "Action": "rekognition:DescribeProjects", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": "rekognition:DescribeProjectVersions",
+                "Resource": f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
+                "Resource": MODEL,
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["rekognition:TagResource", "rekognition:UntagResource"],
+                "Resource": versions,
+                "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["running-model"]}},
+            },
+            {"Effect": "Allow", "Action": "rekognition:ListTagsForResource", "Resource": versions},
+        ]
+    )
+
+
+def test_a_role_policy_decides_each_call(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL, status="RUNNING")
+    fake.add_model(OTHER_MODEL, status="RUNNING")
+    fake.add_model(GADGETS_MODEL)
+    fake.set_authorizer(handler_policy().allows)
+
+    assert describe(strict)["Status"] == "RUNNING"
+    strict.tag_resource(ResourceArn=MODEL, Tags={"running-model": "Stack/Model"})
+    assert strict.list_tags_for_resource(ResourceArn=OTHER_MODEL)["Tags"] == {}
+    assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.stop_project_version(ProjectVersionArn=OTHER_MODEL)
+    assert error_code(excinfo) == "AccessDeniedException"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert excinfo.value.response["Error"]["Message"] == (
+        "User: arn:aws:sts::111122223333:assumed-role/handler/session is not authorized to perform: "
+        f"rekognition:StopProjectVersion on resource: {OTHER_MODEL} because no identity-based policy allows "
+        "the rekognition:StopProjectVersion action"
+    )
+    assert fake.status(OTHER_MODEL) == "RUNNING"  # the denied call changed nothing
+
+    refused = [
+        lambda: strict.tag_resource(ResourceArn=MODEL, Tags={"running-model": "x", "owner": "me"}),
+        lambda: strict.untag_resource(ResourceArn=MODEL, TagKeys=["owner"]),
+        lambda: strict.describe_project_versions(ProjectArn=fake.add_project("gadgets")),
+        lambda: strict.list_tags_for_resource(ResourceArn=GADGETS_MODEL),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_code(excinfo) == "AccessDeniedException"
+    assert fake.tags(MODEL) == {"running-model": "Stack/Model"}
+    assert fake.denials == [
+        ("rekognition:StopProjectVersion", OTHER_MODEL),
+        ("rekognition:TagResource", MODEL),
+        ("rekognition:UntagResource", MODEL),
+        ("rekognition:DescribeProjectVersions", fake.add_project("gadgets")),
+        ("rekognition:ListTagsForResource", GADGETS_MODEL),
+    ]
+    assert [c.error for c in fake.calls if c.error] == ["AccessDeniedException"] * 5
+
+
+def test_the_authorizer_sees_action_resource_and_context(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL)
+    fake.set_tags(MODEL, {"owner": "vision"})
+    asked: list[tuple[str, str, dict[str, Any]]] = []
+
+    def authorizer(action: str, resource: str, context: Any) -> bool:
+        asked.append((action, resource, dict(context)))
+        assert fake.status(MODEL)  # the fake may be read from the authorizer
+        return True
+
+    fake.set_authorizer(authorizer)
+    strict.describe_projects()
+    strict.describe_project_versions(ProjectArn=WIDGETS)
+    strict.tag_resource(ResourceArn=MODEL, Tags={"running-model": "S/M"})
+    strict.untag_resource(ResourceArn=MODEL, TagKeys=["running-model", "gone"])
+    strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+    strict.list_tags_for_resource(ResourceArn=MODEL)
+
+    held = {"aws:ResourceTag/owner": "vision"}
+    assert asked == [
+        ("rekognition:DescribeProjects", "*", {}),
+        ("rekognition:DescribeProjectVersions", WIDGETS, {}),
+        (
+            "rekognition:TagResource",
+            MODEL,
+            {"aws:TagKeys": ["running-model"], "aws:RequestTag/running-model": "S/M"} | held,
+        ),
+        (
+            "rekognition:UntagResource",
+            MODEL,
+            {"aws:TagKeys": ["running-model", "gone"], "aws:ResourceTag/running-model": "S/M"} | held,
+        ),
+        ("rekognition:StartProjectVersion", MODEL, held),
+        ("rekognition:ListTagsForResource", MODEL, held),
+    ]
+
+
+def test_resource_tags_in_a_condition_follow_the_tags_of_the_model(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL, status="RUNNING")
+    mine = {"StringEquals": {"aws:ResourceTag/running-model": "Stack/Model"}}
+    fake.set_authorizer(
+        RolePolicy(
+            [{"Effect": "Allow", "Action": "rekognition:StopProjectVersion", "Resource": "*", "Condition": mine}]
+        ).allows
+    )
+
+    with pytest.raises(ClientError) as excinfo:
+        strict.stop_project_version(ProjectVersionArn=MODEL)
+    assert error_code(excinfo) == "AccessDeniedException"
+    fake.set_tags(MODEL, {"running-model": "Stack/Model"})
+    assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+
+
+def test_faults_come_before_the_authorizer_and_denials_spend_no_rate(
+    fake: FakeRekognition, strict: Any, clock: Clock
+) -> None:
+    fake.add_model(MODEL, status="RUNNING")
+    fake.set_rate_limit("StopProjectVersion", 1)
+    fake.set_authorizer(lambda action, resource, context: False)
+    fake.inject_error("StopProjectVersion", "InternalServerError")
+
+    codes = []
+    for _ in range(3):
+        with pytest.raises(ClientError) as excinfo:
+            strict.stop_project_version(ProjectVersionArn=MODEL)
+        codes.append(error_code(excinfo))
+    fake.set_authorizer(None)
+    assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"  # the token was still there
+
+    assert codes == ["InternalServerError", "AccessDeniedException", "AccessDeniedException"]
+    assert fake.denials == [("rekognition:StopProjectVersion", MODEL)] * 2
+
+
+def test_the_authorizer_can_be_swapped_from_another_thread(fake: FakeRekognition, strict: Any) -> None:
+    fake.add_model(MODEL, status="STOPPED")
+    fake.set_authorizer(handler_policy().allows)
+    assert strict.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)["Status"] == "STARTING"
+
+    # As CloudFormation does when it updates the role's policy while the handler runs.
+    described_only = RolePolicy([{"Effect": "Allow", "Action": "rekognition:Describe*", "Resource": "*"}])
+    swapper = threading.Thread(target=fake.set_authorizer, args=(described_only.allows,))
+    swapper.start()
+    swapper.join(timeout=5)
+
+    assert describe(strict)["Status"] == "RUNNING"
+    with pytest.raises(ClientError) as excinfo:
+        strict.stop_project_version(ProjectVersionArn=MODEL)
+    assert error_code(excinfo) == "AccessDeniedException"
+    fake.set_authorizer(None)
+    assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+    assert fake.denials == [("rekognition:StopProjectVersion", MODEL)]
+
+
+def test_swapping_the_authorizer_while_calls_run_decides_each_call_once(
+    fake: FakeRekognition, make_client: ClientFactory
+) -> None:
+    """Each call is answered as the one authorizer it asked said, however often another thread swaps them."""
+    fake.add_model(MODEL, status="RUNNING")
+    decisions: list[bool] = []
+
+    def allow_all(*_: Any) -> bool:
+        decisions.append(True)
+        return True
+
+    def deny_all(*_: Any) -> bool:
+        decisions.append(False)
+        return False
+
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            fake.set_authorizer(deny_all)
+            fake.set_authorizer(allow_all)
+
+    fake.set_authorizer(allow_all)
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    client = make_client(max_attempts=0)
+    outcomes: list[bool] = []
+    try:
+        for _ in range(40):
+            try:
+                client.list_tags_for_resource(ResourceArn=MODEL)
+                outcomes.append(True)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "AccessDeniedException"
+                outcomes.append(False)
+    finally:
+        stop.set()
+        swapper.join(timeout=5)
+    assert outcomes == decisions
+    assert len(fake.denials) == outcomes.count(False)
+
+
+def test_each_signing_key_gets_its_own_authorizer(fake: FakeRekognition, endpoint: str, strict: Any) -> None:
+    """Two stacks' handlers sign with two roles' keys: each call is judged by its own role's policy."""
+    fake.add_model(MODEL, status="RUNNING")
+    fake.set_authorizer(lambda action, resource, context: False, access_key_id="AKIASTACKONE")
+    fake.set_authorizer(lambda action, resource, context: True)
+    stack_one = boto3.client(
+        "rekognition",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="AKIASTACKONE",
+        aws_secret_access_key="testing",
+        config=Config(retries={"mode": "standard", "max_attempts": 0}),
+    )
+    with pytest.raises(ClientError) as excinfo:
+        stack_one.stop_project_version(ProjectVersionArn=MODEL)
+    assert error_code(excinfo) == "AccessDeniedException"
+    assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+    fake.set_authorizer(None, access_key_id="AKIASTACKONE")
+    assert stack_one.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {}

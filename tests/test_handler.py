@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fakes.aws import create_function, moto_server
+from fakes.aws import create_function, fail_calls, moto_server, permission_statements
 from fakes.cloudformation import Answer, ResponseEndpoint, event
 from fakes.rekognition import FakeRekognition
 from testdata import REGION, version_arn
@@ -139,8 +139,10 @@ def test_a_start_that_fails_is_reported_with_rekognitions_reason(world: World) -
     answer = create(world)
     assert answer.status == "FAILED"
     assert "widgets/v1 failed to start: The model could not be started: insufficient capacity" in answer.reason
-    assert not answer.body["PhysicalResourceId"].startswith("arn:"), "a failed Create must not name the model"
+    assert answer.body["PhysicalResourceId"] == ARN, "its rollback Delete must release the registration"
     assert world.rekognition.running_models() == []
+    rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert rollback.status == "SUCCESS" and world.rekognition.tags(ARN) == {}
 
 
 def test_an_unknown_version_fails_and_its_rollback_delete_succeeds_at_once(world: World) -> None:
@@ -204,15 +206,16 @@ def test_throttling_bursts_are_absorbed_by_botocore_retries(world: World) -> Non
     assert len(throttled) == 6
 
 
-def test_a_deadline_while_starting_fails_and_stops_the_model_once_it_has_started(world: World) -> None:
+def test_a_deadline_while_starting_leaves_the_stop_to_the_rollback_delete(world: World) -> None:
+    """The rollback Delete runs while the handler exists; nothing is left to run after it."""
     world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
     answer = create(world, ServiceTimeout=1)
     assert answer.status == "FAILED"
     assert answer.reason.startswith("Timed out waiting for model widgets/v1 to be RUNNING: it is still STARTING.")
-    assert "will be stopped once it has started" in answer.reason
-    assert world.rekognition.status(ARN) == "STARTING"
-    world.finish_cleanups()
-    assert world.rekognition.status(ARN) == "STOPPED"
+    assert answer.body["PhysicalResourceId"] == ARN
+    assert world.rekognition.status(ARN) == "STARTING" and world.scheduled_inputs() == []
+    rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
 
 # Update
@@ -339,7 +342,7 @@ def test_delete_waits_for_a_starting_model_then_stops_it(world: World) -> None:
 # crhelper, adjusted
 
 
-def test_a_long_logical_id_gives_valid_rule_names_and_statement_ids(world: World) -> None:
+def test_a_long_logical_id_gives_valid_rule_names(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.5)
     logical_id = "Detector" + "X" * 192
     request = event("Create", world.responses, {"ProjectVersionArn": ARN}, logical_id=logical_id)
@@ -347,7 +350,7 @@ def test_a_long_logical_id_gives_valid_rule_names_and_statement_ids(world: World
     (poll,) = world.scheduled_inputs()
     rule_name = poll["CrHelperRule"].split("/")[-1]
     assert len(rule_name) <= 64 and rule_name.startswith(world.rule_prefix + "Detector")
-    assert len(poll["CrHelperPermission"]) <= 100 and poll["CrHelperPermission"].startswith(world.rule_prefix)
+    assert "CrHelperPermission" not in poll
     assert world.poll_until_answered(request).status == "SUCCESS"
 
 
@@ -400,7 +403,7 @@ def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_onc
     assert len(calls(world, "StartProjectVersion")) == 1
 
 
-def test_two_polls_past_the_deadline_answer_once_and_leave_one_cleanup(world: World) -> None:
+def test_two_polls_past_the_deadline_answer_once_and_leave_nothing_polling(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN, "ServiceTimeout": 1})
     world.invoke(request)
@@ -409,10 +412,9 @@ def test_two_polls_past_the_deadline_answer_once_and_leave_one_cleanup(world: Wo
     world.invoke(poll)
     world.invoke(poll)
     assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["FAILED"]
-    (cleanup,) = world.scheduled_inputs()
-    assert "Cleanup" in cleanup["CrHelperData"]
-    world.finish_cleanups()
-    assert world.rekognition.status(ARN) == "STOPPED"
+    assert world.scheduled_inputs() == []
+    rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
 
 def test_polling_is_set_up_right_after_the_first_look(world: World, caplog: pytest.LogCaptureFixture) -> None:
@@ -425,3 +427,114 @@ def test_polling_is_set_up_right_after_the_first_look(world: World, caplog: pyte
     polling = next(i for i, m in enumerate(messages) if m.startswith("Polling every 1 minute"))
     stopped = next(i for i, m in enumerate(messages) if "is STOPPED" in m)
     assert polling < stopped
+
+
+# Ownership, whole-stack limits and faults
+
+
+def test_a_create_registers_its_resource_on_the_model_before_starting_it(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    assert world.run(request).status == "SUCCESS"
+    operations = [call.operation for call in world.rekognition.calls]
+    assert operations.index("TagResource") < operations.index("StartProjectVersion")
+    (key,) = world.rekognition.tags(ARN)
+    assert key.startswith("running-model:owner:")
+    assert world.rekognition.tags(ARN)[key] == f"{request['RequestId']} RunningModelTest/Detector"
+
+
+def test_sixty_requests_in_progress_add_nothing_to_the_functions_resource_policy(world: World) -> None:
+    """Lambda's resource policy holds 20 KB, about 45 per-request statements: there are none."""
+    arns = [version_arn("widgets", f"v{index}") for index in range(60)]
+    requests = [
+        event("Create", world.responses, {"ProjectVersionArn": arn}, logical_id=f"Model{index}")
+        for index, arn in enumerate(arns)
+    ]
+    for arn, request in zip(arns, requests, strict=True):
+        world.rekognition.add_model(arn, start_seconds=3600)
+        world.invoke(request, timeout_seconds=61)  # the 60 s reserve ends each first invocation after one look
+    assert len(world.scheduled_inputs()) == 60
+    assert permission_statements(world.aws_endpoint, world.function_name) == []
+    for arn in arns:
+        world.rekognition.set_status(arn, "RUNNING")
+    for request in requests:
+        assert world.poll_until_answered(request).status == "SUCCESS"
+    for index, arn in enumerate(arns):  # as a destroy would: nothing left running
+        delete = event(
+            "Delete", world.responses, {"ProjectVersionArn": arn}, physical_id=arn, logical_id=f"Model{index}"
+        )
+        assert world.run(delete).status == "SUCCESS"
+
+
+@pytest.mark.parametrize("operation", ["PutRule", "PutTargets"])
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDeniedException"])
+def test_polling_that_cannot_be_set_up_fails_before_anything_is_started(
+    world: World, operation: str, code: str
+) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.3)
+    failing = fail_calls(world.handler.helper._events_client, operation, code, count=10)
+    answer = create(world)
+    assert answer.status == "FAILED"
+    assert answer.reason.startswith(f"Could not set up polling with EventBridge: {operation}: {code}")
+    assert failing.count >= 1 and calls(world, "StartProjectVersion") == []
+    assert world.rekognition.status(ARN) == "TRAINING_COMPLETED"
+    assert answer.body["PhysicalResourceId"] == ARN
+    rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert rollback.status == "SUCCESS" and world.rekognition.tags(ARN) == {}
+
+
+@pytest.mark.parametrize("operation", ["RemoveTargets", "DeleteRule"])
+@pytest.mark.parametrize("count", [2, 10])
+def test_an_error_removing_the_poll_rule_never_changes_the_answer(world: World, operation: str, count: int) -> None:
+    """A short burst is absorbed by botocore's retries; a lasting one leaves the rule for the next
+    poll, which answers: one answer, the same one, and no rule left behind."""
+    world.rekognition.add_model(ARN, start_seconds=0.4)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    (poll,) = world.scheduled_inputs()
+    time.sleep(0.5)
+    fail_calls(world.handler.helper._events_client, operation, "ThrottlingException", count=count)
+    world.invoke(poll)
+    answers = world.responses.answers_to(request["RequestId"])
+    if count > 6:  # beyond botocore's 6 attempts: this poll keeps the rule and stays silent
+        assert answers == [] and len(world.scheduled_inputs()) == 1
+    answer = world.poll_until_answered(request)
+    assert answer.status == "SUCCESS"
+    assert [a.status for a in world.responses.answers_to(request["RequestId"])] == ["SUCCESS"]
+
+
+def test_an_answer_whose_connection_breaks_is_retried_without_logging_its_signature(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    world.responses.connections_to_drop = 2
+    with caplog.at_level(logging.DEBUG):
+        assert create(world).status == "SUCCESS"
+    retried = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3") and "Retrying" in r.getMessage()]
+    assert retried, "urllib3 retried the PUT and said so"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "X-Amz-Signature" not in logged and not [s for s in world.responses.signatures if s in logged]
+
+
+def test_delete_leaves_a_model_another_stack_owns_running(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    world.rekognition.set_tags(ARN, {"running-model:owner:" + "0" * 32: "req Other/Detector"})
+    assert create(world).status == "SUCCESS"
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "SUCCESS" and world.rekognition.status(ARN) == "RUNNING"
+    assert list(world.rekognition.tags(ARN)) == ["running-model:owner:" + "0" * 32]
+    assert calls(world, "StopProjectVersion") == []
+
+
+def test_a_cancelled_create_is_answered_and_ended_by_the_delete(world: World) -> None:
+    """CloudFormation stops waiting for a Create and sends a Delete with an id it made up."""
+    world.rekognition.add_model(ARN, start_seconds=0.5, stop_seconds=0.1)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    assert len(world.scheduled_inputs()) == 1
+    made_up = "RunningModelTest-Detector-1A2B3C4D5E6F"
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=made_up))
+    assert answer.status == "SUCCESS" and answer.body["PhysicalResourceId"] == made_up
+    (ended,) = world.responses.answers_to(request["RequestId"])
+    assert ended.status == "FAILED" and ended.reason == "Ended by a later Delete of this resource"
+    assert world.scheduled_inputs() == [] and world.rekognition.status(ARN) == "STOPPED"

@@ -30,12 +30,20 @@ HANDLER_CALLS = {
     "describe_project_versions": "rekognition:DescribeProjectVersions",
     "start_project_version": "rekognition:StartProjectVersion",
     "stop_project_version": "rekognition:StopProjectVersion",
+    "tag_resource": "rekognition:TagResource",
+    "untag_resource": "rekognition:UntagResource",
+    "list_tags_for_resource": "rekognition:ListTagsForResource",
     "put_rule": "events:PutRule",
     "put_targets": "events:PutTargets",
+    "list_targets_by_rule": "events:ListTargetsByRule",
     "remove_targets": "events:RemoveTargets",
     "delete_rule": "events:DeleteRule",
-    "add_permission": "lambda:AddPermission",
-    "remove_permission": "lambda:RemovePermission",
+}
+# Calls in crhelper's source that the handler never makes, because PollingResource overrides
+# the methods holding them: the construct grants EventBridge one invoke permission at synth time.
+OVERRIDDEN_CRHELPER_CALLS = {
+    "add_permission": "_add_permission, reached only from _setup_polling, which PollingResource replaces",
+    "remove_permission": "_remove_permission, reached only from _remove_polling, which PollingResource replaces",
 }
 # Not boto3 calls: the Lambda runtime writes the function's logs with the function's role.
 RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -83,15 +91,25 @@ def test_the_scan_sees_the_calls_we_know_of() -> None:
     assert {"rekognition", "events", "lambda"} <= set(found)
     assert {"describe_projects", "start_project_version", "stop_project_version"} <= found["rekognition"]
     assert {"put_rule", "put_targets", "delete_rule"} <= found["events"]
-    assert {"add_permission", "remove_permission"} <= found["lambda"]
+    assert {"tag_resource", "untag_resource", "list_tags_for_resource"} <= found["rekognition"]
 
 
 def test_every_call_in_the_handler_source_has_its_iam_decided() -> None:
     found = set().union(*mentioned_operations(handler_sources()).values())
-    assert found == set(HANDLER_CALLS), (
-        f"in lambda/ or crhelper but not in HANDLER_CALLS: {sorted(found - set(HANDLER_CALLS))}; "
-        f"in HANDLER_CALLS but no longer called: {sorted(set(HANDLER_CALLS) - found)}"
+    decided = set(HANDLER_CALLS) | set(OVERRIDDEN_CRHELPER_CALLS)
+    assert found == decided, (
+        f"in lambda/ or crhelper but not in HANDLER_CALLS: {sorted(found - decided)}; "
+        f"in HANDLER_CALLS but no longer called: {sorted(decided - found)}"
     )
+
+
+def test_the_handler_itself_never_changes_the_functions_resource_policy() -> None:
+    ours = set().union(*mentioned_operations(sorted((ROOT / "lambda").rglob("*.py"))).values())
+    assert not ours & set(OVERRIDDEN_CRHELPER_CALLS)
+    from running_model.resource import PollingResource
+
+    for method in ("_setup_polling", "_remove_polling"):
+        assert method in vars(PollingResource), f"crhelper's {method} would add or remove a permission"
 
 
 def test_a_new_call_would_be_noticed(tmp_path: Path) -> None:
@@ -133,19 +151,21 @@ def test_no_action_beyond_what_the_handler_calls(template: Template) -> None:
 def test_resource_star_only_where_iam_has_no_resource_level_permission(template: Template) -> None:
     for statement in handler_statements(template):
         assert statement["Effect"] == "Allow"
-        assert "Condition" not in statement or statement["Action"] == "lambda:AddPermission"
+        if "Condition" in statement:
+            assert statement["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:owner:*"]}}
+            assert as_list(statement["Action"]) in (["rekognition:TagResource"], ["rekognition:UntagResource"])
         if "*" in as_list(statement["Resource"]):
             assert set(as_list(statement["Action"])) <= set(NO_RESOURCE_LEVEL_PERMISSION), statement
 
 
 def test_the_statements_name_their_resources(template: Template) -> None:
-    """Start/Stop on each version; DescribeProjectVersions on each project; events and lambda on the handler's own."""
+    """Start and register on each declared version; release on the account's versions; poll on the own rules."""
     by_action: dict[str, list[Any]] = {}
     for statement in handler_statements(template):
         for action in as_list(statement["Action"]):
             by_action.setdefault(action, []).extend(as_list(statement["Resource"]))
     versions = by_action["rekognition:StartProjectVersion"]
-    assert by_action["rekognition:StopProjectVersion"] == versions
+    assert by_action["rekognition:TagResource"] == versions
     assert set(filter(lambda r: isinstance(r, str), versions)) == {
         version_arn("widgets", "v1"),
         version_arn("widgets", "v2"),
@@ -153,22 +173,28 @@ def test_the_statements_name_their_resources(template: Template) -> None:
         version_arn("remote", "v1", region="us-east-1"),
     }
     assert {"Ref": "Arn"} in versions
-    projects = [r for r in by_action["rekognition:DescribeProjectVersions"] if isinstance(r, str)]
-    assert sorted(projects) == sorted(
-        [
-            project_arn("gadgets"),
-            "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/*",
-            "arn:aws:rekognition:us-east-1:111122223333:project/remote/*",
+    account_versions = {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":rekognition:*:", {"Ref": "AWS::AccountId"}, ":project/*/version/*/*"],
         ]
-    )
+    }
+    for action in ("rekognition:StopProjectVersion", "rekognition:UntagResource", "rekognition:ListTagsForResource"):
+        assert by_action[action] == [account_versions], action
+    (projects,) = by_action["rekognition:DescribeProjectVersions"]
+    assert projects["Fn::Join"][1][-1] == ":project/*"
     assert by_action["rekognition:DescribeProjects"] == ["*"]
     (function_id,) = template.find_resources("AWS::Lambda::Function")
-    for action in ("lambda:AddPermission", "lambda:RemovePermission"):
-        assert by_action[action] == [{"Fn::GetAtt": [function_id, "Arn"]}]
     prefix = template.find_resources("AWS::Lambda::Function")[function_id]["Properties"]["Environment"]["Variables"][
         "POLL_RULE_PREFIX"
     ]
-    for action in ("events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"):
+    for action in (
+        "events:PutRule",
+        "events:PutTargets",
+        "events:ListTargetsByRule",
+        "events:RemoveTargets",
+        "events:DeleteRule",
+    ):
         (rules,) = by_action[action]
         assert rules["Fn::Join"][1][-1] == f":rule/{prefix}*"
     (log_group_id,) = template.find_resources("AWS::Logs::LogGroup")
@@ -191,4 +217,4 @@ def test_the_lambda_environment_holds_no_secret(template: Template) -> None:
     variables = function["Properties"]["Environment"]["Variables"]
     assert list(variables) == ["POLL_RULE_PREFIX"]
     assert isinstance(variables["POLL_RULE_PREFIX"], str)
-    assert variables["POLL_RULE_PREFIX"].startswith("RunningModel-") and len(variables["POLL_RULE_PREFIX"]) == 22
+    assert variables["POLL_RULE_PREFIX"].startswith("RunningModel-") and len(variables["POLL_RULE_PREFIX"]) == 24

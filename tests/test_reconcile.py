@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from running_model.decision import Desired, Observation
-from running_model.lifecycle import CLEANUP, DEADLINE, PROJECT_ARN, Lifecycle
+from running_model.lifecycle import DEADLINE, PROJECT_ARN, Lifecycle, PollingSetupError
+from running_model.ownership import Owner
 from running_model.properties import ModelVersion
 from running_model.reconcile import Reconciler, Result, Window
 from running_model.rekognition import RekognitionError
@@ -24,6 +25,8 @@ ARN = version_arn()
 VERSION = ModelVersion.from_arn(ARN)
 THROTTLED = RekognitionError("DescribeProjectVersions", "ThrottlingException", "slow down", transient=True)
 DENIED = RekognitionError("DescribeProjectVersions", "AccessDeniedException", "no", transient=False)
+NOT_FOUND = RekognitionError("ListTagsForResource", "ResourceNotFoundException", "not found", transient=False)
+TOO_MANY_TAGS = RekognitionError("TagResource", "ServiceQuotaExceededException", "too many", transient=False)
 
 
 class Clock:
@@ -38,28 +41,63 @@ class Clock:
 
 
 class ScriptedModel:
-    """Answers each observe() with the next entry of ``script`` (the last one repeats)."""
+    """Answers each observe() with the next entry of ``script`` (the last one repeats).
 
-    def __init__(self, *script: Observation | RekognitionError, project_arn: str | None = None) -> None:
+    ``tags`` are the version's tags; ``on_look[n]`` runs just before the n-th look (from 1).
+    """
+
+    def __init__(
+        self,
+        *script: Observation | RekognitionError,
+        project_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        tag_error: RekognitionError | None = None,
+        arn: str = ARN,
+    ) -> None:
         self.script = list(script)
-        self.version = VERSION
+        self.version = ModelVersion.from_arn(arn)
         self.known_project_arn = project_arn
+        self.tags: dict[str, str] = dict(tags or {})
+        self.tag_error = tag_error
+        self.on_look: dict[int, Any] = {}
+        self.calls: list[str] = []
         self.started: list[tuple[int, int | None]] = []
         self.stops = 0
         self.looks = 0
 
     def observe(self) -> Observation:
         self.looks += 1
+        if self.looks in self.on_look:
+            self.on_look[self.looks]()
+        self.calls.append("observe")
         entry = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         if isinstance(entry, RekognitionError):
             raise entry
         return entry
 
     def start(self, min_units: int, max_units: int | None) -> None:
+        self.calls.append("start")
         self.started.append((min_units, max_units))
 
     def stop(self) -> None:
+        self.calls.append("stop")
         self.stops += 1
+
+    def read_tags(self) -> dict[str, str]:
+        self.calls.append("tags")
+        if self.tag_error and self.tag_error.code == "ResourceNotFoundException":
+            raise self.tag_error
+        return dict(self.tags)
+
+    def tag(self, key: str, value: str) -> None:
+        self.calls.append("tag")
+        if self.tag_error:
+            raise self.tag_error
+        self.tags[key] = value
+
+    def untag(self, key: str) -> None:
+        self.calls.append("untag")
+        self.tags.pop(key, None)
 
 
 def run(
@@ -135,33 +173,71 @@ def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> Non
     ]
 
 
-# The lifecycle: what a request's Data carries between polls, and what a failure leaves behind.
+# The lifecycle: ownership, what a request's Data carries between polls, what a failure leaves behind.
 
-TIMING = Timing(
-    step_seconds=10, window_seconds=45, deadline_margin_seconds=90, reserve_seconds=60, cleanup_seconds=7200
-)
+TIMING = Timing(step_seconds=10, window_seconds=45, deadline_margin_seconds=90, reserve_seconds=60)
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/Inference/5b1c1c80-0000-11f0-9e7a-0a1b2c3d4e5f"
+OTHER_STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/Other/77777777-0000-11f0-9e7a-0a1b2c3d4e5f"
+OWNER = Owner(STACK_ID, "Detector")
 
 
-def lifecycle_with(model: ScriptedModel, clock: Clock) -> Lifecycle:
+class Polls:
+    """The poll machinery as the lifecycle sees it: records what it is asked to do."""
+
+    def __init__(self, *, fails: bool = False, model: ScriptedModel | None = None) -> None:
+        self.fails = fails
+        self.model = model
+        self.started_with: list[dict[str, Any]] = []
+        self.ended: list[tuple[str, str, str]] = []
+
+    def start_polling(self) -> bool:
+        if self.fails:
+            raise PollingSetupError("Could not set up polling with EventBridge: PutRule: ThrottlingException")
+        self.started_with.append({"starts_before": len(self.model.started) if self.model else 0})
+        return True
+
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
+        self.ended.append((logical_id, request_id, physical_id))
+
+
+def lifecycle_with(model: ScriptedModel, clock: Clock, *others: ScriptedModel) -> Lifecycle:
+    models = {m.version.arn: m for m in (model, *others)}
+
     def connect(version: ModelVersion, project_arn: str | None) -> Any:
-        assert version == VERSION
+        found = models[version.arn]
         if project_arn:
-            model.known_project_arn = project_arn
-        return model
+            found.known_project_arn = project_arn
+        return found
 
     return Lifecycle(TIMING, model_factory=connect, clock=clock, sleep=clock.sleep)
 
 
+def request(kind: str, request_id: str = "req-1", **fields: Any) -> dict[str, Any]:
+    properties = fields.pop("properties", {"ProjectVersionArn": ARN})
+    return {
+        "RequestType": kind,
+        "RequestId": request_id,
+        "StackId": STACK_ID,
+        "LogicalResourceId": "Detector",
+        "ResourceProperties": properties,
+        **fields,
+    }
+
+
 def create_event(**properties: str) -> dict[str, Any]:
-    return {"RequestType": "Create", "ResourceProperties": {"ProjectVersionArn": ARN, **properties}}
+    return request("Create", properties={"ProjectVersionArn": ARN, **properties})
+
+
+def handle(lifecycle: Lifecycle, event: dict[str, Any], data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    kwargs.setdefault("polling", False)
+    kwargs.setdefault("remaining_seconds", 180)
+    return lifecycle.handle(event, {} if data is None else data, **kwargs)
 
 
 def test_the_first_look_sets_the_deadline_from_service_timeout_less_the_margin() -> None:
     clock, data = Clock(), {}
     model = ScriptedModel(STARTING, project_arn="arn:project")
-    answer = lifecycle_with(model, clock).handle(
-        create_event(ServiceTimeout="1200"), data, polling=False, remaining_seconds=180
-    )
+    answer = handle(lifecycle_with(model, clock), create_event(ServiceTimeout="1200"), data)
     assert not answer.finished
     assert data[DEADLINE] == 1_000_000 + 1200 - 90
     assert data[PROJECT_ARN] == "arn:project"
@@ -169,45 +245,132 @@ def test_the_first_look_sets_the_deadline_from_service_timeout_less_the_margin()
 
 def test_polls_keep_the_first_deadline() -> None:
     clock, data = Clock(), {DEADLINE: 1_000_000 + 5.0}
-    answer = lifecycle_with(ScriptedModel(STARTING), clock).handle(
-        create_event(), data, polling=True, remaining_seconds=180
-    )
+    model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1")})
+    answer = handle(lifecycle_with(model, clock), create_event(), data, polling=True)
     assert answer.finished and answer.failure_reason.startswith("Timed out")
 
 
 def test_the_window_shrinks_when_the_lambda_has_little_time_left() -> None:
     clock = Clock()
-    model = ScriptedModel(STARTING)
-    lifecycle_with(model, clock).handle(create_event(), {}, polling=True, remaining_seconds=80)
+    model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1")})
+    handle(lifecycle_with(model, clock), create_event(), polling=True, remaining_seconds=80)
     assert model.looks == 3, "80 s left less the 60 s reserve leaves a 20 s window: looks at 0, 10 and 20 s"
 
 
-def test_a_failure_while_running_stops_the_model() -> None:
-    clock = Clock()
+def test_a_create_registers_its_resource_before_it_starts_the_model() -> None:
+    model = ScriptedModel(Observation("STOPPED"), STARTING)
+    polls = Polls(model=model)
+    handle(lifecycle_with(model, Clock()), create_event(), polls=polls)
+    assert model.calls[:2] == ["tags", "tag"] and model.calls.index("tag") < model.calls.index("start")
+    assert model.tags == {OWNER.key: OWNER.value("req-1")}
+    assert OWNER.value("req-1").startswith("req-1 Inference/Detector")
+
+
+def test_polling_is_set_up_before_the_model_is_started() -> None:
+    model = ScriptedModel(Observation("STOPPED"), STARTING)
+    polls = Polls(model=model)
+    handle(lifecycle_with(model, Clock()), create_event(), polls=polls)
+    assert polls.started_with == [{"starts_before": 0}] and model.started == [(1, None)]
+
+
+def test_a_failed_polling_set_up_fails_the_create_with_its_reason_and_starts_nothing() -> None:
+    model = ScriptedModel(Observation("STOPPED"))
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polls=Polls(fails=True))
+    assert answer.failure_reason == "Could not set up polling with EventBridge: PutRule: ThrottlingException"
+    assert model.started == []
+    assert answer.physical_id == ARN, "registered: the rollback Delete must release the registration"
+
+
+def test_a_failed_create_answers_with_the_version_for_its_rollback_delete_to_stop() -> None:
     model = ScriptedModel(Observation("RUNNING", 2, 2), DENIED)
-    answer = lifecycle_with(model, clock).handle(
-        create_event(MinInferenceUnits="1"), {}, polling=False, remaining_seconds=180
-    )
-    assert model.stops == 2, "one stop to restart with new units, one to clean up"
-    assert answer.failure_reason == "DescribeProjectVersions failed: AccessDeniedException: no. The model was stopped."
+    answer = handle(lifecycle_with(model, Clock()), create_event(MinInferenceUnits="1"))
+    assert answer.failure_reason == "DescribeProjectVersions failed: AccessDeniedException: no"
+    assert answer.physical_id == ARN
+    assert model.stops == 1, "the restart with new units stopped it; the failure itself stops nothing"
 
 
-def test_a_failure_while_starting_leaves_a_cleanup_for_later_polls() -> None:
-    clock, data = Clock(), {DEADLINE: 1_000_000 + 1.0}
-    model = ScriptedModel(STARTING)
-    answer = lifecycle_with(model, clock).handle(create_event(), data, polling=True, remaining_seconds=180)
-    assert answer.cleanup is not None and answer.cleanup["ProjectVersionArn"] == ARN
-    assert answer.cleanup[DEADLINE] == pytest.approx(clock.now + 7200)
-    assert model.stops == 0
+def test_a_create_that_cannot_register_fails_with_no_version_to_clean_up() -> None:
+    model = ScriptedModel(STARTING, tag_error=NOT_FOUND)
+    answer = handle(lifecycle_with(model, Clock()), create_event())
+    assert answer.failure_reason == "Model widgets/v1 not found: check the ARN, its region and account"
+    assert answer.physical_id is None and model.looks == 0
 
 
-def test_a_cleanup_poll_stops_the_model_once_it_runs_and_finishes_silently() -> None:
-    clock = Clock()
-    model = ScriptedModel(STARTING, RUNNING, Observation("STOPPED"))
-    data = {CLEANUP: {"ProjectVersionArn": ARN, PROJECT_ARN: "arn:project", DEADLINE: clock.now + 7200}}
-    answer = lifecycle_with(model, clock).handle({"RequestType": "Create"}, data, polling=True, remaining_seconds=180)
-    assert answer.finished and answer.silent and model.stops == 1
-    assert model.known_project_arn == "arn:project"
+def test_a_full_set_of_tags_fails_the_create_with_what_to_do() -> None:
+    model = ScriptedModel(STARTING, tag_error=TOO_MANY_TAGS)
+    answer = handle(lifecycle_with(model, Clock()), create_event())
+    assert answer.failure_reason.startswith("Model widgets/v1 holds 50 tags already")
+    assert model.looks == 0
+
+
+def test_an_update_failure_keeps_the_resources_own_id() -> None:
+    model = ScriptedModel(DENIED)
+    event = request("Update", PhysicalResourceId=ARN, OldResourceProperties={"ProjectVersionArn": ARN})
+    answer = handle(lifecycle_with(model, Clock()), event)
+    assert answer.failure_reason and answer.physical_id is None
+
+
+def test_a_later_request_of_the_resource_ends_the_earlier_one_still_polled() -> None:
+    model = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")})
+    polls = Polls()
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polls=polls)
+    assert polls.ended == [("Detector", "req-0", ARN)]
+    assert answer.physical_id == ARN and model.tags[OWNER.key].startswith("req-1 ")
+
+
+def test_a_poll_whose_request_was_superseded_ends_silently_without_acting() -> None:
+    model = ScriptedModel(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-2")})
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
+    assert answer.finished and answer.silent and model.started == [] and model.looks == 0
+
+
+def test_a_request_superseded_between_two_looks_does_not_start_the_model() -> None:
+    model = ScriptedModel(STARTING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+    model.on_look[2] = lambda: model.tags.update({OWNER.key: OWNER.value("req-2")})
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
+    assert answer.silent and model.started == []
+
+
+def test_delete_releases_its_registration_and_leaves_a_model_another_resource_owns() -> None:
+    other = Owner(OTHER_STACK_ID, "Detector")
+    model = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0"), other.key: other.value("x")})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and not answer.failure_reason and answer.physical_id == ARN
+    assert model.tags == {other.key: other.value("x")} and model.stops == 0 and model.looks == 0
+
+
+def test_delete_stops_the_model_when_no_owner_is_left() -> None:
+    model = ScriptedModel(RUNNING, Observation("STOPPING"), Observation("STOPPED"), tags={OWNER.key: "req-0 x"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and model.stops == 1 and model.tags == {}
+
+
+def test_delete_of_a_stack_from_before_ownership_stops_the_model_as_before() -> None:
+    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={"team": "vision"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and model.stops == 1 and model.tags == {"team": "vision"}
+
+
+def test_delete_leaves_the_model_running_when_an_owner_registers_while_it_waits() -> None:
+    model = ScriptedModel(STARTING, STARTING, RUNNING, tags={OWNER.key: "req-0 x"})
+    model.on_look[2] = lambda: model.tags.update({"running-model:owner:other": "req-9 Other/Detector"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and not answer.failure_reason and model.stops == 0
+
+
+def test_a_cancelled_create_is_ended_and_its_model_stopped_by_the_delete() -> None:
+    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+    polls = Polls()
+    made_up = "Inference-Detector-1A2B3C4D5E6F"
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", "req-2", PhysicalResourceId=made_up), polls=polls)
+    assert polls.ended == [("Detector", "req-1", ARN)]
+    assert answer.finished and answer.physical_id == made_up and model.stops == 1 and model.tags == {}
+
+
+def test_a_delete_with_a_made_up_id_stops_nothing_its_resource_never_registered() -> None:
+    model = ScriptedModel(RUNNING, tags={"running-model:owner:other": "req-9 Other/Detector"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId="Inference-Detector-X"))
+    assert answer.finished and model.stops == 0 and model.looks == 0
 
 
 def test_a_delete_of_something_never_created_makes_no_call() -> None:
@@ -215,13 +378,36 @@ def test_a_delete_of_something_never_created_makes_no_call() -> None:
     lifecycle = Lifecycle(
         TIMING, model_factory=lambda *_: pytest.fail("no client expected"), clock=clock, sleep=clock.sleep
     )
-    answer = lifecycle.handle(
-        {"RequestType": "Delete", "PhysicalResourceId": "Stack_Detector_ABCDEFGH"},
-        {},
-        polling=False,
-        remaining_seconds=180,
-    )
+    event = request("Delete", PhysicalResourceId="Stack_Detector_ABCDEFGH", properties={})
+    answer = handle(lifecycle, event)
     assert answer.finished and not answer.failure_reason and answer.physical_id == "Stack_Detector_ABCDEFGH"
+
+
+def test_a_rollback_update_releases_the_version_the_failed_update_started() -> None:
+    new_arn = version_arn("widgets", "v2")
+    old = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")})
+    new = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")}, arn=new_arn)
+    polls = Polls()
+    rollback = request("Update", "req-2", PhysicalResourceId=ARN, OldResourceProperties={"ProjectVersionArn": new_arn})
+    answer = handle(lifecycle_with(old, Clock(), new), rollback, polls=polls)
+    assert answer.physical_id == ARN and not answer.failure_reason
+    assert new.stops == 1 and new.tags == {} and old.stops == 0
+    assert ("Detector", "req-1", new_arn) in polls.ended
+
+
+def test_a_forward_update_leaves_the_old_version_to_the_cleanup_delete() -> None:
+    new_arn = version_arn("widgets", "v2")
+    old = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")})
+    new = ScriptedModel(RUNNING, arn=new_arn)
+    forward = request(
+        "Update",
+        "req-1",
+        properties={"ProjectVersionArn": new_arn},
+        PhysicalResourceId=ARN,
+        OldResourceProperties={"ProjectVersionArn": ARN},
+    )
+    answer = handle(lifecycle_with(new, Clock(), old), forward)
+    assert answer.physical_id == new_arn and old.stops == 0 and OWNER.key in old.tags
 
 
 def test_not_done_yet_is_called_once_after_the_first_unfinished_look() -> None:

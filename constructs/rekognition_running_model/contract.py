@@ -29,9 +29,13 @@ PROJECT_ARN_PATTERN = (
 # Rekognition allows 1 inference unit at least; CloudFormation allows a custom resource 1 hour at most.
 MIN_INFERENCE_UNITS_FLOOR = 1
 SERVICE_TIMEOUT_MAX_SECONDS = 3600
-# Shorter timeouts leave no time to poll, clean up and answer (see settings.DEADLINE_MARGIN_SECONDS).
+# Shorter timeouts leave no time to poll, clean up and answer (see settings.Timing.deadline_margin_seconds).
 SERVICE_TIMEOUT_MIN_SECONDS = 300
 
 # Prefix of the EventBridge rules and Lambda statement ids the handler creates to poll; the
 # construct scopes the handler's IAM to names starting with it (followed by its own suffix).
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
+
+# Each resource that wants a model version running owns it through one tag on the version, whose
+# key starts with this prefix; the construct lets the handler add and remove only such tags.
+OWNER_TAG_PREFIX = "running-model:owner:"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Token
+from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -31,12 +31,12 @@ class RunningModel(Construct):
     :param min_inference_units: inference units the model runs with, and is billed for. Default: 1.
     :param max_inference_units: upper limit for Rekognition's auto-scaling. Default: none (no auto-scaling).
     :param project_arn: ARN of the model's project. Default: looked up by project name at deploy
-        time (the handler then also needs rekognition:DescribeProjects, and DescribeProjectVersions
-        on every ARN of the project's name rather than on this one).
+        time (rekognition:DescribeProjects), once per request.
     :param timeout: how long deploy and destroy wait for the model, 5 to 60 minutes.
         Default: 60 minutes (CloudFormation's maximum for a custom resource).
-    :param removal_policy: RETAIN leaves the model running when the resource leaves the stack.
-        Default: RemovalPolicy.DESTROY (stop it).
+    :param removal_policy: RETAIN leaves the model running when the resource leaves the stack
+        (a version replaced by a new ``project_version_arn`` is still stopped).
+        Default: RemovalPolicy.DESTROY (stop it, unless another resource still owns it).
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class RunningModel(Construct):
 
         version = ModelVersionArn.of(project_version_arn)
         handler = RunningModelHandler.of(self)
-        handler.allow_model(version, project_arn=project_arn)
+        handler.allow_model(version)
 
         properties: dict[str, object] = {
             contract.PROP_PROJECT_VERSION_ARN: project_version_arn,
@@ -88,10 +88,14 @@ class RunningModel(Construct):
             resource_type=contract.RESOURCE_TYPE,
             properties=properties,
             service_timeout=timeout,
-            removal_policy=removal_policy,
         )
-        # The handler must be allowed to set up polling before it is first invoked.
-        self._resource.node.add_dependency(handler.polling_policy)
+        # RETAIN keeps the model running when the resource leaves the stack, but a version
+        # replaced by another (blue/green) is still stopped: DeletionPolicy only.
+        cfn_resource = self._resource.node.default_child
+        assert isinstance(cfn_resource, CfnResource)
+        cfn_resource.apply_removal_policy(removal_policy, apply_to_update_replace_policy=False)
+        # The handler must be allowed to poll (and its polls to invoke it) before it is first invoked.
+        self._resource.node.add_dependency(handler.polling_policy, handler.poll_permission)
         self._version = version
 
     @property

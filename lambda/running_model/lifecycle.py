@@ -1,12 +1,27 @@
 """From a CloudFormation request (or one of its polls) to what to answer, using the reconciler.
 
+Ownership (ownership.py) decides who may start and stop a model:
+
+- Create/Update register their resource as an owner of the version before they start or adopt
+  it, and end the resource's earlier request if it is still being polled. Their polls act only
+  while the registration still names their request.
+- A rollback Update (back to the version the resource had) also releases the version that the
+  failed update started.
+- Delete releases its own registration (from the PhysicalResourceId, or, for a Create that
+  CloudFormation cancelled, from the properties) and stops the model only when no other owner
+  is left.
+- A failed Create that registered answers with the version ARN, so that CloudFormation's own
+  rollback Delete, which runs while the handler still exists, stops the model.
+
 Keys this module keeps in crhelper's Data between polls (Data is reloaded from the poll rule's
 Input at every poll, so only what the first invocation stored survives):
 
 - ``Deadline``: when this request gives up (epoch seconds).
 - ``ProjectArn``: the project's ARN once looked up, to spare DescribeProjects on every poll.
-- ``Cleanup``: set on the rule of a failed request whose model was still STARTING, to stop it
-  once it can be stopped (see ``Lifecycle._cleanup``).
+- ``Registered``: the version this request registered its resource on (so a failed Create
+  answers with its ARN).
+- ``Releasing``: the version whose registration this request has removed and which it now
+  stops (no owner was left).
 """
 
 from __future__ import annotations
@@ -15,10 +30,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import contract
-from .decision import BILLABLE, RUNNING, STARTING, STOPPED_STATE, Desired, Observation
+from .decision import RUNNING, STOPPED_STATE, Desired, Observation
+from .ownership import TAG_LIMIT, Owner, owners, request_of
 from .properties import InvalidPropertiesError, ModelVersion, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionError, make_client
@@ -28,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 DEADLINE = "Deadline"
 PROJECT_ARN = "ProjectArn"
-CLEANUP = "Cleanup"
+REGISTERED = "Registered"
+RELEASING = "Releasing"
 
 
 @dataclass(frozen=True)
@@ -38,19 +55,35 @@ class Answer:
     - ``finished`` False: nothing yet, poll again.
     - ``failure_reason`` empty: SUCCESS with ``physical_id`` and ``attributes``.
     - ``physical_id`` None on a failure: keep the request's own id (crhelper makes one for a Create).
-    - ``cleanup``: Data for polls that go on after the answer, to stop a model left STARTING.
-    - ``silent``: a cleanup poll has finished; CloudFormation has had its answer already.
+    - ``silent``: finish without answering: a newer request of the resource has taken over and
+      answered this one.
     """
 
     finished: bool
     physical_id: str | None = None
     failure_reason: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
-    cleanup: dict[str, Any] | None = None
     silent: bool = False
 
 
 PENDING = Answer(finished=False)
+SUPERSEDED = Answer(finished=True, silent=True)
+
+
+class PollingSetupError(Exception):
+    """The poll rule could not be set up: the request fails with this, before anything started."""
+
+
+class RequestPolls(Protocol):
+    """What the lifecycle needs from the poll machinery (resource.PollingResource)."""
+
+    def start_polling(self) -> bool:
+        """Set up this request's poll rule; False when another delivery of it polls already.
+
+        Raises PollingSetupError when the rule cannot be set up."""
+
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
+        """Stop polling an earlier request of this handler and answer it FAILED with ``reason``."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +94,23 @@ class _Request:
     data: MutableMapping[str, Any]
     window: float
     first_look: bool
-    not_done_yet: Callable[[], bool] | None
+    polls: RequestPolls | None
 
     @property
     def properties(self) -> Mapping[str, Any]:
         return self.event.get("ResourceProperties", {})
 
+    @property
+    def owner(self) -> Owner:
+        return Owner.of(self.event)
 
-def failed(reason: str, cleanup: dict[str, Any] | None = None) -> Answer:
-    return Answer(finished=True, failure_reason=reason, cleanup=cleanup)
+    @property
+    def request_id(self) -> str:
+        return str(self.event["RequestId"])
+
+
+def failed(reason: str, physical_id: str | None = None) -> Answer:
+    return Answer(finished=True, failure_reason=reason, physical_id=physical_id)
 
 
 class Connections:
@@ -111,34 +152,25 @@ class Lifecycle:
         *,
         polling: bool,
         remaining_seconds: float,
-        not_done_yet: Callable[[], bool] | None = None,
+        polls: RequestPolls | None = None,
     ) -> Answer:
         """Answer ``event``. ``data`` is crhelper's Data; ``remaining_seconds`` the Lambda's time left.
 
-        ``not_done_yet`` is called once the first look has not finished the request, with
-        ``data`` complete (see Reconciler.run).
+        ``polls`` sets up polling once the first look has not finished the request (with
+        ``data`` complete, before any start or stop) and ends superseded requests.
         """
         window = min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
-        if CLEANUP in data:
-            return self._cleanup(data[CLEANUP], window)
-        request = _Request(event, data, window, first_look=not polling, not_done_yet=not_done_yet)
-        if event["RequestType"] == "Delete":
-            return self._delete(request)
-        return self._converge(request)
+        request = _Request(event, data, window, first_look=not polling, polls=polls)
+        try:
+            if event["RequestType"] == "Delete":
+                return self._delete(request)
+            return self._converge(request)
+        except RekognitionError as error:  # a tag call failed (the reconciler handles the others)
+            return failed(str(error), _registered_id(request))
+        except PollingSetupError as error:
+            return failed(str(error), _registered_id(request))
 
-    def _delete(self, request: _Request) -> Answer:
-        physical_id = request.event.get("PhysicalResourceId", "")
-        version = ModelVersion.from_arn(physical_id)
-        if version is None:
-            logger.info("Nothing to stop: %r is not a model version this resource started", physical_id)
-            return Answer(finished=True, physical_id=physical_id)
-        model = self._model(version, request.data, project_arn_for(request.properties, version))
-        outcome = self._run(request, model, STOPPED_STATE)
-        if outcome.result is Result.PENDING:
-            return PENDING
-        if outcome.result is Result.FAILED:
-            return failed(outcome.reason)
-        return Answer(finished=True, physical_id=version.arn)
+    # Create and Update
 
     def _converge(self, request: _Request) -> Answer:
         try:
@@ -146,70 +178,148 @@ class Lifecycle:
         except InvalidPropertiesError as error:
             return failed(str(error))
         model = self._model(spec.version, request.data, spec.project_arn)
+        owner = request.owner
+        if request.first_look:
+            try:
+                self._register(request, model, owner)
+            except RekognitionError as error:
+                return failed(_registration_reason(spec.version, error))
+        elif not self._still_latest(request, model, owner):
+            logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
+            return SUPERSEDED
         desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        outcome = self._run(request, model, desired)
+        outcome = self._run(request, model, desired, may_act=lambda: self._still_latest(request, model, owner))
         if outcome.result is Result.PENDING:
             return PENDING
+        if outcome.result is Result.YIELDED:
+            return SUPERSEDED
         if outcome.result is Result.FAILED:
-            return self._fail_and_clean_up(model, outcome)
+            # CloudFormation's rollback (a Delete of this id, or an Update back) stops what was started.
+            return failed(outcome.reason, _registered_id(request))
+        released = self._release_abandoned_version(request, spec.version)
+        if released is not None and released.result is not Result.DONE:
+            if released.result is Result.PENDING:
+                return PENDING
+            return failed(released.reason or "Stopping the abandoned version was interrupted", None)
         return Answer(
             finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, outcome.observation)
         )
 
-    def _fail_and_clean_up(self, model: ModelVersionClient, outcome: Outcome) -> Answer:
-        """A Create or Update failed: leave nothing running (and billed) behind."""
-        status = outcome.observation.status if outcome.observation else None
-        if status not in BILLABLE:
-            return failed(outcome.reason)
-        reason = outcome.reason.rstrip(".") + "."
-        if status == STARTING:  # Rekognition cannot stop a model that is starting: come back for it.
-            follow_up = {
-                "ProjectVersionArn": model.version.arn,
-                PROJECT_ARN: model.known_project_arn,
-                DEADLINE: self._clock() + self._timing.cleanup_seconds,
-            }
-            return failed(reason + " The model will be stopped once it has started.", cleanup=follow_up)
-        try:
-            model.stop()
-        except RekognitionError as error:
-            logger.error("Could not stop %s after a failure: %s", model.version.label, error)
-            return failed(reason + f" Stopping the model failed too ({error.code}): stop it by hand.")
-        return failed(reason + " The model was stopped.")
+    def _register(self, request: _Request, model: ModelVersionClient, owner: Owner) -> None:
+        """Record the resource as an owner of the version, naming this request as its latest."""
+        earlier = owners(model.read_tags()).get(owner.key)
+        if earlier is not None and request_of(earlier) != request.request_id:
+            self._end_earlier_request(request, request_of(earlier), model.version.arn)
+        model.tag(owner.key, owner.value(request.request_id))
+        request.data[REGISTERED] = model.version.arn
+        logger.info("Registered %s as an owner of %s", owner.logical_id, model.version.label)
 
-    def _cleanup(self, follow_up: Mapping[str, Any], window: float) -> Answer:
-        version = ModelVersion.from_arn(follow_up.get("ProjectVersionArn"))
+    def _still_latest(self, request: _Request, model: ModelVersionClient, owner: Owner) -> bool:
+        registered = owners(model.read_tags()).get(owner.key)
+        return registered is not None and request_of(registered) == request.request_id
+
+    def _release_abandoned_version(self, request: _Request, wanted: ModelVersion) -> Outcome | None:
+        """In a rollback Update: release the version that the failed update started, if any.
+
+        A rollback Update names the version the resource had (properties and PhysicalResourceId
+        agree) while OldResourceProperties names the one the failed update tried. A forward
+        update (old properties = physical id) leaves the old version to the cleanup-phase Delete,
+        so that it keeps serving until the whole update has succeeded.
+        """
+        old_properties = request.event.get("OldResourceProperties") or {}
+        abandoned = ModelVersion.from_arn(old_properties.get(contract.PROP_PROJECT_VERSION_ARN))
+        physical_id = request.event.get("PhysicalResourceId")
+        if abandoned is None or abandoned.arn in (wanted.arn, physical_id):
+            return None
+        model = self._model_factory(abandoned, project_arn_for(old_properties, abandoned))
+        return self._release(request, model)
+
+    # Delete
+
+    def _delete(self, request: _Request) -> Answer:
+        physical_id = str(request.event.get("PhysicalResourceId", ""))
+        version = ModelVersion.from_arn(physical_id)
+        holds_version = version is not None
+        if version is None:  # a Create that failed early, or that CloudFormation cancelled
+            version = ModelVersion.from_arn(request.properties.get(contract.PROP_PROJECT_VERSION_ARN))
         if version is None:
-            return Answer(finished=True, silent=True)
-        model = self._model_factory(version, follow_up.get(PROJECT_ARN))
-        reconciler = self._reconciler(model, STOPPED_STATE)
-        outcome = reconciler.run(Window(window, float(follow_up[DEADLINE])), first_look=False)
+            logger.info("Nothing to stop: %r is not a model version this resource started", physical_id)
+            return Answer(finished=True, physical_id=physical_id)
+        model = self._model(version, request.data, project_arn_for(request.properties, version))
+        outcome = self._release(request, model, holds_version=holds_version)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
-            logger.error(
-                "Gave up stopping %s after a failed deployment: %s. Stop it by hand.", version.label, outcome.reason
-            )
-        else:
-            logger.info("Stopped %s, which a failed deployment had left starting", version.label)
-        return Answer(finished=True, silent=True)
+            return failed(outcome.reason)
+        return Answer(finished=True, physical_id=physical_id)
+
+    def _release(self, request: _Request, model: ModelVersionClient, *, holds_version: bool = True) -> Outcome:
+        """Remove the resource's registration; stop the model when no owner is left.
+
+        ``holds_version`` False (a Delete whose id is not a version ARN): stop only when this
+        resource had registered, i.e. its own cancelled Create started or adopted the model.
+        """
+        if request.data.get(RELEASING) != model.version.arn:
+            try:
+                registered = owners(model.read_tags())
+            except RekognitionError as error:
+                if error.code == "ResourceNotFoundException":
+                    return Outcome(Result.DONE)  # the version is gone: nothing runs
+                raise
+            owner = request.owner
+            mine = registered.pop(owner.key, None)
+            if mine is not None:
+                if request_of(mine) != request.request_id:
+                    self._end_earlier_request(request, request_of(mine), model.version.arn)
+                model.untag(owner.key)
+                logger.info("Released %s's ownership of %s", owner.logical_id, model.version.label)
+            elif not holds_version:
+                logger.info("Nothing to stop: %s never registered on %s", owner.logical_id, model.version.label)
+                return Outcome(Result.DONE)
+            if registered:
+                logger.info("Leaving %s running for its %d other owner(s)", model.version.label, len(registered))
+                return Outcome(Result.DONE)
+            request.data[RELEASING] = model.version.arn
+        outcome = self._run(request, model, STOPPED_STATE, may_act=lambda: not owners(model.read_tags()))
+        if outcome.result is Result.YIELDED:
+            logger.info("Leaving %s running: another resource has registered as its owner", model.version.label)
+            return Outcome(Result.DONE, outcome.observation)
+        return outcome
+
+    def _end_earlier_request(self, request: _Request, earlier_request_id: str, physical_id: str) -> None:
+        if request.polls is None:
+            return
+        request.polls.end_request(
+            str(request.event["LogicalResourceId"]),
+            earlier_request_id,
+            f"Ended by a later {request.event['RequestType']} of this resource",
+            physical_id,
+        )
+
+    # Shared
 
     def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: str | None) -> ModelVersionClient:
         return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
 
-    def _run(self, request: _Request, model: ModelVersionClient, desired: Desired) -> Outcome:
+    def _run(
+        self, request: _Request, model: ModelVersionClient, desired: Desired, *, may_act: Callable[[], bool]
+    ) -> Outcome:
         data = request.data
         if DEADLINE not in data:
             data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
         hook = None
-        if request.not_done_yet is not None:
-            carry_on = request.not_done_yet
+        if request.first_look and request.polls is not None:
+            polls = request.polls
 
             def hook() -> bool:  # the polls get Data as it is now: with the project's ARN
                 _remember_project(model, data)
-                return carry_on()
+                return polls.start_polling()
 
         outcome = self._reconciler(model, desired).run(
-            Window(request.window, float(data[DEADLINE])), first_look=request.first_look, not_done_yet=hook
+            Window(request.window, float(data[DEADLINE])),
+            first_look=request.first_look,
+            not_done_yet=hook,
+            may_act=may_act,
         )
         _remember_project(model, data)
         return outcome
@@ -227,6 +337,27 @@ class Lifecycle:
     def _budget(self, timeout_seconds: int) -> float:
         """Seconds this request may take: CloudFormation's timeout less a margin to clean up and answer."""
         return max(timeout_seconds - self._timing.deadline_margin_seconds, timeout_seconds / 2)
+
+
+def _registration_reason(version: ModelVersion, error: RekognitionError) -> str:
+    """Why the resource could not register as an owner of ``version`` (nothing was started)."""
+    if error.code == "ResourceNotFoundException":
+        return f"Model {version.label} not found: check the ARN, its region and account"
+    if error.code == "ServiceQuotaExceededException":
+        return (
+            f"Model {version.label} holds {TAG_LIMIT} tags already; RunningModel records each owning "
+            "resource in one tag: remove tags it does not need"
+        )
+    return f"Could not register as an owner of model {version.label}: {error}"
+
+
+def _registered_id(request: _Request) -> str | None:
+    """The id a failed Create answers with: the version ARN once it registered (its rollback Delete
+    then stops the model), else None (crhelper's made-up id; an Update keeps its own)."""
+    if request.event["RequestType"] != "Create":
+        return None
+    registered = request.data.get(REGISTERED)
+    return str(registered) if registered else None
 
 
 def _remember_project(model: ModelVersionClient, data: MutableMapping[str, Any]) -> None:

@@ -18,6 +18,8 @@ class Result(Enum):
     DONE = "done"
     FAILED = "failed"
     PENDING = "pending"
+    # ``may_act`` refused a start or stop: a newer request, or another owner, decides now.
+    YIELDED = "yielded"
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,21 @@ class Reconciler:
         self._clock = clock
         self._sleep = sleep
 
-    def run(self, window: Window, *, first_look: bool, not_done_yet: Callable[[], bool] | None = None) -> Outcome:
+    def run(
+        self,
+        window: Window,
+        *,
+        first_look: bool,
+        not_done_yet: Callable[[], bool] | None = None,
+        may_act: Callable[[], bool] | None = None,
+    ) -> Outcome:
         """Look, decide and act until the model is where it should be, fails, or ``window`` ends.
 
         ``not_done_yet`` is called once, after the first look that did not finish the request
-        (to set up polling while this invocation goes on looking); when it returns False the
-        run ends at once, PENDING.
+        and before any start or stop (to set up polling first, so that a failed set-up leaves
+        nothing running); when it returns False the run ends at once, PENDING.
+        ``may_act`` is asked before every start or stop; when it returns False the run ends,
+        YIELDED, without acting.
         """
         observation: Observation | None = None
         first = self._clock()
@@ -82,6 +93,12 @@ class Reconciler:
                     return Outcome(Result.DONE, observation)
                 if action.verb is Verb.FAIL:
                     return Outcome(Result.FAILED, observation, f"Model {self._model.version.label} {action.reason}")
+                if not_done_yet is not None:
+                    carry_on, not_done_yet = not_done_yet(), None
+                    if not carry_on:
+                        return Outcome(Result.PENDING, observation)
+                if action.verb in (Verb.START, Verb.STOP) and may_act is not None and not may_act():
+                    return Outcome(Result.YIELDED, observation)
                 if action.verb is Verb.START:
                     logger.info("Starting %s with %s", self._model.version.label, _units(self._desired))
                     self._model.start(self._desired.min_units, self._desired.max_units)
@@ -94,10 +111,10 @@ class Reconciler:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
                 logger.warning("%s; trying again at the next look", error)
-            if not_done_yet is not None:
-                carry_on, not_done_yet = not_done_yet(), None
-                if not carry_on:
-                    return Outcome(Result.PENDING, observation)
+                if not_done_yet is not None:
+                    carry_on, not_done_yet = not_done_yet(), None
+                    if not carry_on:
+                        return Outcome(Result.PENDING, observation)
             now = self._clock()
             if now >= window.deadline:
                 return Outcome(Result.FAILED, observation, self._late_reason(observation))

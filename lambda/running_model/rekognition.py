@@ -1,4 +1,4 @@
-"""The only module that calls Rekognition: observe, start and stop one model version."""
+"""The only module that calls Rekognition: observe, start, stop and tag one model version."""
 
 from __future__ import annotations
 
@@ -111,6 +111,19 @@ class ModelVersionClient:
     def stop(self) -> None:
         """StopProjectVersion. A refusal that the next look explains is left to that look."""
         self._call_unless_next_look_explains("stop_project_version", ProjectVersionArn=self.version.arn)
+
+    def read_tags(self) -> dict[str, str]:
+        """The version's tags (ListTagsForResource)."""
+        response = self._call("list_tags_for_resource", ResourceArn=self.version.arn)
+        return dict(response.get("Tags", {}))
+
+    def tag(self, key: str, value: str) -> None:
+        """Add or overwrite one tag (TagResource)."""
+        self._call("tag_resource", ResourceArn=self.version.arn, Tags={key: value})
+
+    def untag(self, key: str) -> None:
+        """Remove one tag (UntagResource); removing a tag that is not there is no error."""
+        self._call("untag_resource", ResourceArn=self.version.arn, TagKeys=[key])
 
     def _call_unless_next_look_explains(self, method: str, **arguments: Any) -> None:
         try:

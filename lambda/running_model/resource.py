@@ -1,31 +1,38 @@
-"""crhelper's CfnResource, adjusted for models that take minutes to start (DESIGN.md, crhelper).
+"""crhelper's CfnResource, adjusted for models that take minutes to start.
 
 What changes from crhelper as shipped:
 
 - A request already satisfied (or failed) on its first look is answered at once, with no
-  EventBridge rule set up. Otherwise the rule is set up right after that first look, and the
-  invocation goes on looking until shortly before the rule first fires (no blind minute).
-- Rule names and statement ids start with the prefix the handler's IAM is scoped to, and fit
-  EventBridge's 64 and Lambda's 100 characters whatever the LogicalResourceId. They derive
-  from the RequestId, so a request delivered twice is polled once.
-- Removing the rule tolerates a rule already removed, and only the invocation that removed the
-  rule's Lambda permission answers: two overlapping polls never both answer.
-- After a failure, polling can go on silently to stop a model that was still starting.
+  EventBridge rule set up. Otherwise the rule is set up right after that first look and before
+  any start or stop, and the invocation goes on looking until shortly before the rule first
+  fires (no blind minute). A rule that cannot be set up fails the request with the real reason.
+- No Lambda permission per request: the construct grants EventBridge one permission for every
+  rule with the handler's prefix, so the function's 20 KB resource policy never fills up and
+  concurrent requests never conflict over it.
+- Rule names start with the prefix the handler's IAM is scoped to and fit EventBridge's 64
+  characters whatever the LogicalResourceId. They derive from the RequestId, so a request
+  delivered twice is polled once, and a later request of the same resource can find the rule
+  of an earlier one, end it and answer it (``end_request``).
+- Removing a rule comes before the answer: if it fails, nothing is answered and the next poll
+  tries again, so an error while removing a rule never changes the answer, and every request
+  gets exactly one.
 - Reasons are cut at the end, never the beginning; Data holds only the resource's attributes.
 - Answers are delivered with bounded retries that treat an HTTP error as a failure (response.py).
-- The EventBridge and Lambda clients use the same explicit retries and timeouts as Rekognition's.
+- The EventBridge client uses the same explicit retries and timeouts as Rekognition's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import FAILED, CfnResource
 
+from .lifecycle import REGISTERED, PollingSetupError
 from .reasons import shorten
 from .rekognition import CLIENT_CONFIG
 from .response import put_answer
@@ -33,10 +40,16 @@ from .response import put_answer
 logger = logging.getLogger(__name__)
 
 _RULE_NAME_LIMIT = 64
-_STATEMENT_ID_LIMIT = 100
 _SUFFIX = 8
-# Marks the poll events of a cleanup that goes on after the answer.
-_CLEANUP_MARK = "RunningModelCleanup"
+_TARGET_ID = "1"
+_AWS_ERRORS = (ClientError, BotoCoreError)
+
+
+def poll_rule_name(prefix: str, logical_id: str, request_id: str) -> str:
+    """prefix + LogicalResourceId (cut to fit) + a suffix derived from the RequestId."""
+    room = _RULE_NAME_LIMIT - len(prefix) - 1 - _SUFFIX
+    suffix = hashlib.sha256(request_id.encode()).hexdigest()[:_SUFFIX]
+    return f"{prefix}{logical_id[: max(room, 0)]}-{suffix}"
 
 
 class PollingResource(CfnResource):  # type: ignore[misc]
@@ -58,12 +71,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         )
         self._rule_prefix = rule_prefix
         self.attributes: dict[str, str] = {}
-        self._cleanup: dict[str, Any] | None = None
         self._silent = False
         self._duplicate = False
         if not self._init_failed:
             try:
-                self._lambda_client = boto3.client("lambda", region_name=self._region, config=CLIENT_CONFIG)
                 self._events_client = boto3.client("events", region_name=self._region, config=CLIENT_CONFIG)
             except Exception as error:  # crhelper answers FAILED with this on every request
                 self.init_failure(error)
@@ -75,37 +86,69 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.Status = FAILED
         self.Reason = reason
 
-    def keep_polling_after_answer(self, data: Mapping[str, Any]) -> None:
-        """After answering, go on polling with ``data`` as Data (to clean up)."""
-        self._cleanup = dict(data)
-
     def finish_silently(self) -> None:
-        """Remove the poll rule without answering: CloudFormation already has its answer."""
+        """Remove the poll rule without answering: a later request has answered this one."""
         self._silent = True
-
-    # crhelper hooks.
-
-    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
-        self.attributes = {}
-        self._cleanup = None
-        self._silent = False
-        self._duplicate = False
-        return bool(super()._crhelper_init(event, context))
 
     def start_polling(self) -> bool:
         """Set up the poll rule now, with Data as it is; this invocation may go on looking.
 
         False when another delivery of this request has set it up already: this one then
-        leaves the request to it and does not answer.
+        leaves the request to it and does not answer. Raises PollingSetupError when the rule
+        cannot be set up.
         """
-        try:
-            self._setup_polling()
-        except self._lambda_client.exceptions.ResourceConflictException:
+        name = self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"])
+        if self._targets_of(name) is not None:
             logger.info("This request is being polled already (it was delivered twice)")
             self._duplicate = True
             return False
+        try:
+            self._setup_polling()
+        except _AWS_ERRORS as error:
+            for key in ("CrHelperData", "CrHelperPoll", "CrHelperRule"):
+                self._event.pop(key, None)
+            self._delete_rule_quietly(name)
+            raise PollingSetupError(f"Could not set up polling with EventBridge: {_describe(error)}") from error
         logger.info("Polling every %s minute(s) until the model is ready", self._polling_interval)
         return True
+
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
+        """Stop polling an earlier request (of ``logical_id``) and answer it FAILED with ``reason``.
+
+        Nothing happens when that request is not being polled (it was answered already).
+        """
+        name = self._rule_name(logical_id, request_id)
+        targets = self._targets_of(name)
+        if targets is None:
+            return
+        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
+        self._delete_rule_quietly(name)
+        for target in targets:
+            earlier = json.loads(target.get("Input", "{}"))
+            if earlier.get("RequestId") != request_id or "ResponseURL" not in earlier:
+                continue
+            logger.info("Ending %s's earlier %s request", logical_id, earlier.get("RequestType"))
+            put_answer(
+                earlier["ResponseURL"],
+                {
+                    "Status": FAILED,
+                    "PhysicalResourceId": str(earlier.get("PhysicalResourceId") or physical_id),
+                    "StackId": earlier.get("StackId"),
+                    "RequestId": request_id,
+                    "LogicalResourceId": logical_id,
+                    "Reason": shorten(reason),
+                    "Data": {},
+                    "NoEcho": False,
+                },
+            )
+
+    # crhelper hooks.
+
+    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self.attributes = {}
+        self._silent = False
+        self._duplicate = False
+        return bool(super()._crhelper_init(event, context))
 
     def _polling_init(self, event: dict[str, Any]) -> None:
         if self._duplicate:
@@ -116,56 +159,57 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             if not polling:
                 self.start_polling()
             return
-        if polling and not self._remove_polling():
-            logger.info("Another invocation has answered this request already")
-            return
-        if self._cleanup is not None:
-            self._start_cleanup_polling(self._cleanup)
+        if polling:
+            try:
+                if not self._remove_polling():
+                    logger.info("Another invocation has answered this request already")
+                    return
+            except _AWS_ERRORS as error:
+                logger.error("Could not remove the poll rule (%s); the next poll answers", _describe(error))
+                return
         self._send_response = not self._silent
 
-    def _start_cleanup_polling(self, data: dict[str, Any]) -> None:
-        """After the answer, poll on a rule of its own (named apart from the request's) to clean up."""
-        self._event = {k: v for k, v in self._event.items() if not k.startswith("CrHelper")}
-        self._event[_CLEANUP_MARK] = True
-        self.Data = data
-        if self.start_polling():
-            logger.info("Polling goes on to stop the model once it can be stopped")
+    def _setup_polling(self) -> None:
+        self._event["CrHelperData"] = self.Data
+        self._event["CrHelperPoll"] = True
+        self._event["CrHelperRule"] = self._put_rule()
+        self._put_targets(self._context.function_name)
 
     def _put_rule(self) -> str:
         response = self._events_client.put_rule(
-            Name=self._poll_name(_RULE_NAME_LIMIT),
+            Name=self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"]),
             ScheduleExpression=f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})",
             State="ENABLED",
             Description=shorten(f"Polls {self._event['LogicalResourceId']} of {self._event['StackId']}", 512),
         )
         return str(response["RuleArn"])
 
-    def _add_permission(self, rule_arn: str) -> str:
-        statement_id = self._poll_name(_STATEMENT_ID_LIMIT)
-        self._lambda_client.add_permission(
-            FunctionName=self._context.function_name,
-            StatementId=statement_id,
-            Action="lambda:InvokeFunction",
-            Principal="events.amazonaws.com",
-            SourceArn=rule_arn,
-        )
-        return statement_id
-
     def _remove_polling(self) -> bool:
-        """Remove permission, target and rule. True when this invocation removed the permission."""
-        rule_name = str(self._event.get("CrHelperRule", "")).split("/")[-1]
-        statement_id = self._event.get("CrHelperPermission")
-        owner = True
+        """Remove this request's rule. True when this invocation removed it (and so answers).
+
+        An error is raised when the rule stays in place: the next poll then decides and answers
+        instead, so a failed removal never changes the answer nor gives a second one. A rule
+        whose target is gone cannot fire again, so a target removed but a rule that cannot be
+        deleted gets its target back; only if that fails too is the answer sent now, leaving an
+        empty rule behind (logged).
+        """
+        name = str(self._event["CrHelperRule"]).split("/")[-1]
+        targets = self._targets_of(name)
+        if targets is None:
+            return False
+        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
         try:
-            self._lambda_client.remove_permission(FunctionName=self._context.function_name, StatementId=statement_id)
-        except self._lambda_client.exceptions.ResourceNotFoundException:
-            owner = False
-        try:
-            self._events_client.remove_targets(Rule=rule_name, Ids=["1"])
-            self._events_client.delete_rule(Name=rule_name)
+            self._events_client.delete_rule(Name=name)
         except self._events_client.exceptions.ResourceNotFoundException:
             pass
-        return owner
+        except _AWS_ERRORS:
+            try:
+                self._events_client.put_targets(Rule=name, Targets=targets)
+            except _AWS_ERRORS as error:
+                logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
+                return True
+            raise
+        return True
 
     def _send(self, status: str | None = None, reason: str = "") -> None:
         body = {
@@ -188,17 +232,36 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         if "CrHelperRule" in self._event:
             logger.error("This invocation ran out of time; the next scheduled poll carries on")
             return
-        self.PhysicalResourceId = self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
+        # A Create that registered its resource answers with the version, for its rollback Delete to stop.
+        registered = self.Data.get(REGISTERED) if self._event.get("RequestType") == "Create" else None
+        self.PhysicalResourceId = (
+            self._event.get("PhysicalResourceId") or registered or self.generate_physical_id(self._event)
+        )
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
 
-    def _poll_name(self, limit: int) -> str:
-        """prefix + LogicalResourceId (cut to fit) + a suffix derived from the RequestId.
+    # EventBridge.
 
-        One name per request: a second delivery of the same request meets the first one's
-        Lambda permission and leaves the polling to it.
-        """
-        room = limit - len(self._rule_prefix) - 1 - _SUFFIX
-        logical_id = self._event["LogicalResourceId"][: max(room, 0)]
-        seed = self._event["RequestId"] + ("/cleanup" if self._event.get(_CLEANUP_MARK) else "")
-        suffix = hashlib.sha256(seed.encode()).hexdigest()[:_SUFFIX]
-        return f"{self._rule_prefix}{logical_id}-{suffix}"
+    def _rule_name(self, logical_id: str, request_id: str) -> str:
+        return poll_rule_name(self._rule_prefix, logical_id, request_id)
+
+    def _targets_of(self, name: str) -> list[dict[str, Any]] | None:
+        """The targets of rule ``name``; None when there is no such rule."""
+        try:
+            return list(self._events_client.list_targets_by_rule(Rule=name).get("Targets", []))
+        except self._events_client.exceptions.ResourceNotFoundException:
+            return None
+
+    def _delete_rule_quietly(self, name: str) -> None:
+        try:
+            self._events_client.delete_rule(Name=name)
+        except self._events_client.exceptions.ResourceNotFoundException:
+            pass
+        except _AWS_ERRORS as error:
+            logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{error.operation_name}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": ")
+    return f"{type(error).__name__}: {error}"

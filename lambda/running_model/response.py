@@ -10,12 +10,30 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import urllib3
 from urllib3.util.retry import Retry
 
 logger = logging.getLogger(__name__)
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+class _HideQueryStrings(logging.Filter):
+    """urllib3 logs a retried request's URL at WARNING, and a presigned ResponseURL carries its
+    signature in the query string. crhelper resets urllib3's log level at every invocation, so
+    the query strings are cut from the records instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg, record.args = _QUERY.sub("?…", message), None
+        return True
+
+
+for _name in ("urllib3", "urllib3.connectionpool", "urllib3.poolmanager"):
+    logging.getLogger(_name).addFilter(_HideQueryStrings())
 
 # 6 tries over about 15 s (0.5 + 1 + 2 + 4 + 8): S3 hiccups pass, an invocation still ends in time.
 RETRY = Retry(

@@ -28,8 +28,6 @@ class Timing:
       ServiceTimeout, to clean up and answer in time. Default: 90.
     - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
       Default: 60 (a throttled call with all its retries fits in it).
-    - ``cleanup_seconds``: how long to keep trying to stop a model left STARTING by a failed
-      deployment. Default: 7200.
     """
 
     poll_interval_minutes: int = 1
@@ -38,7 +36,6 @@ class Timing:
     quiet_seconds: float = 30.0
     deadline_margin_seconds: float = 90.0
     reserve_seconds: float = 60.0
-    cleanup_seconds: float = 7200.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:

@@ -26,7 +26,7 @@ from lambda_runtime import STACK, LambdaService, SynthesizedFunction
 # The production timing of lambda/running_model/settings.py, in minutes of the schedule.
 PRODUCTION_TIMING_MINUTES = {
     f"RUNNING_MODEL_{name.upper()}": getattr(Timing(), name) / 60
-    for name in ("step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds", "cleanup_seconds")
+    for name in ("step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds")
 }
 # Not compressed: botocore's retry backoff runs on the real clock, and the reserve (the time a
 # throttled call may take) and the Lambda timeout must leave room for it, as they do in AWS.

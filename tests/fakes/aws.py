@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.policy import Policy
 from moto.server import ThreadedMotoServer
@@ -93,7 +94,8 @@ def poll_rules(endpoint: str, prefix: str) -> list[dict[str, Any]]:
     """crhelper's rules (name starting with ``prefix``), each with its targets."""
     events = client("events", endpoint)
     found = []
-    for rule in events.list_rules(NamePrefix=prefix)["Rules"]:
+    rules = [rule for page in events.get_paginator("list_rules").paginate(NamePrefix=prefix) for rule in page["Rules"]]
+    for rule in rules:
         with contextlib.suppress(events.exceptions.ResourceNotFoundException):  # deleted since it was listed
             found.append({**rule, "Targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"]})
     return found
@@ -107,3 +109,42 @@ def permission_statements(endpoint: str, function_name: str) -> list[dict[str, A
     except lambda_.exceptions.ResourceNotFoundException:
         return []
     return list(json.loads(policy).get("Statement", []))
+
+
+class _Body:
+    """The raw body of a made-up HTTP response, as botocore reads one."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._payload
+
+
+class FailingCalls:
+    """Answers the next ``count`` sends of ``operation`` by one client with an AWS error.
+
+    The error stands in for the service's own answer at the HTTP level (botocore's ``before-send``
+    event), so botocore parses it and retries it exactly as it would a real one. ``count``
+    counts attempts: a throttling error needs more than the client's 6 attempts to surface.
+    """
+
+    def __init__(self, client: Any, operation: str, code: str, count: int) -> None:
+        self.operation, self.code, self.remaining, self.count = operation, code, count, 0
+        client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}", self._send)
+        self._status = 400
+
+    def _send(self, request: Any, **_: Any) -> AWSResponse | None:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        if not target.endswith(f".{self.operation}") or self.remaining <= 0:
+            return None
+        self.remaining -= 1
+        self.count += 1
+        payload = json.dumps({"__type": self.code, "message": f"{self.code} (injected)"}).encode()
+        return AWSResponse(request.url, self._status, {"x-amzn-RequestId": "injected"}, _Body(payload))
+
+
+def fail_calls(client: Any, operation: str, code: str, *, count: int) -> FailingCalls:
+    """Make the next ``count`` attempts of ``operation`` by ``client`` fail with ``code`` (see FailingCalls)."""
+    return FailingCalls(client, operation, code, count)

@@ -51,6 +51,7 @@ class ResponseEndpoint:
     answers: list[Answer] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
     failures_to_serve: int = 0
+    connections_to_drop: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _base: str = ""
 
@@ -91,6 +92,13 @@ class ResponseEndpoint:
         with self._lock:
             return [answer for answer in self.answers if answer.request_id == request_id]
 
+    def _drop_this_connection(self) -> bool:
+        with self._lock:
+            if self.connections_to_drop > 0:
+                self.connections_to_drop -= 1
+                return True
+            return False
+
     def _record(self, path: str, body: bytes) -> bool:
         with self._lock:
             if self.failures_to_serve > 0:
@@ -106,6 +114,9 @@ class ResponseEndpoint:
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if endpoint._drop_this_connection():  # as a broken connection: no status line at all
+                    self.close_connection = True
+                    return
                 ok = endpoint._record(self.path, body)
                 self.send_response(200 if ok else 500)
                 self.send_header("Content-Length", "0")

@@ -5,8 +5,9 @@ this fake (``endpoint_url=`` or the standard ``AWS_ENDPOINT_URL_REKOGNITION`` va
 end-to-end tests run offline while still exercising botocore's serialisation, error parsing and
 retry logic.
 
-Only the four operations the handler uses are implemented: ``DescribeProjects``,
-``DescribeProjectVersions``, ``StartProjectVersion`` and ``StopProjectVersion``. The wire format
+Only the operations the handler uses are implemented: ``DescribeProjects``,
+``DescribeProjectVersions``, ``StartProjectVersion``, ``StopProjectVersion`` and the tagging
+operations ``TagResource``, ``UntagResource`` and ``ListTagsForResource``. The wire format
 is awsJson1_1: ``POST /`` with ``X-Amz-Target: RekognitionService.<Operation>`` and a JSON body;
 errors are ``{"__type": code, "Message": text}`` with an HTTP 4xx/5xx status. Signatures are not
 checked, and projects are not partitioned by account or region.
@@ -15,6 +16,10 @@ Model versions move through the API's statuses on timers measured with an inject
 Timed transitions are applied lazily, whenever state is read, so a test that owns the clock
 decides exactly when a model finishes starting or stopping. Faults, throttling bursts and
 token-bucket rate limits can be injected per operation, and every request is recorded.
+
+An authorizer (``set_authorizer``, typically ``fakes.iam.RolePolicy(...).allows``) stands in for
+IAM: each call is first put to it as an action, a resource and a condition context, and answered
+with AccessDeniedException when it refuses.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -88,7 +93,20 @@ VERSION_ARN = re.compile(
     r"/version/([a-zA-Z0-9_.\-]{1,255})/([0-9]+)$"
 )
 PROJECT_ARN = re.compile(r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/([a-zA-Z0-9_.\-]{1,255})/[0-9]+$")
+# The signing key in an Authorization header: "AWS4-HMAC-SHA256 Credential=<key id>/<date>/...".
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,255}$")
+# The tag key and value patterns of the service model, with \p{L}\p{N} as \w and \p{Z} as whitespace
+# other than control characters.
+_TAG_CHARACTER = r"(?:[\w.:/=+\-@]|[^\S\t\n\r\f\v])"
+TAG_KEY = re.compile(rf"(?!aws:){_TAG_CHARACTER}*")  # to fullmatch
+TAG_VALUE = re.compile(rf"{_TAG_CHARACTER}*")
+MAX_TAGS_PER_RESOURCE = 50
+MAX_TAGS_PER_REQUEST = 200  # Tags of TagResource, TagKeys of UntagResource
+
+DEFAULT_PRINCIPAL = "arn:aws:sts::111122223333:assumed-role/handler/session"
+
+Authorizer = Callable[[str, str, Mapping[str, Any]], bool]
 
 # Latest plausible ARN timestamp (2100-01-01, in milliseconds); anything else is not a date.
 _MAX_ARN_MILLIS = 4_102_444_800_000
@@ -128,6 +146,7 @@ class _Project:
     name: str
     arn: str
     created: float
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,6 +166,7 @@ class _Model:
     max_units: int | None = None
     failing_starts: list[str] = field(default_factory=list)
     pending_failure: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -187,18 +207,24 @@ class FakeRekognition:
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
+        # Reentrant: the authorizer is called with the lock held and may read the fake (tags(), say).
+        self._lock = threading.RLock()
         self._projects: dict[str, _Project] = {}  # by name
         self._models: dict[str, _Model] = {}  # by version ARN
         self._faults: list[_Fault] = []
         self._latencies: list[_Latency] = []
         self._buckets: dict[str | None, _Bucket] = {}  # by operation, None for every operation
         self._calls: list[Call] = []
+        self._authorizers: dict[str | None, tuple[Authorizer, str]] = {}  # by access key id; None: any
+        self._denials: list[tuple[str, str]] = []
         self._operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "DescribeProjects": self._describe_projects,
             "DescribeProjectVersions": self._describe_project_versions,
             "StartProjectVersion": self._start_project_version,
             "StopProjectVersion": self._stop_project_version,
+            "TagResource": self._tag_resource,
+            "UntagResource": self._untag_resource,
+            "ListTagsForResource": self._list_tags_for_resource,
         }
 
     # ----------------------------------------------------------------- arranging state
@@ -228,7 +254,8 @@ class FakeRekognition:
         """Create (or replace) a model version, and its project if needed.
 
         ``min_units``/``max_units`` are the units the model was last started with; a model added
-        as STARTING, RUNNING or STOPPING without them is taken to run on one unit.
+        as STARTING, RUNNING or STOPPING without them is taken to run on one unit. A replaced model
+        starts afresh: no tags, no failing starts.
         """
         match = VERSION_ARN.match(project_version_arn)
         if not match:
@@ -320,7 +347,50 @@ class FakeRekognition:
             bucket.tokens = bucket.capacity
             self._buckets[operation] = bucket
 
+    def set_tags(self, arn: str, tags: Mapping[str, str]) -> None:
+        """Replace the tags of a model version (or project), unchecked, as if someone else had tagged it."""
+        with self._lock:
+            holder = self._tag_holder(arn)
+            if holder is None:
+                raise KeyError(f"unknown model version or project {arn}")
+            holder.clear()
+            holder.update(tags)
+
+    def set_authorizer(
+        self,
+        authorizer: Authorizer | None,
+        *,
+        principal: str = DEFAULT_PRINCIPAL,
+        access_key_id: str | None = None,
+    ) -> None:
+        """Put every call to ``authorizer(action, resource, context)`` first; None lets every call through.
+
+        ``access_key_id``: only for calls signed with that key (as two roles would be); calls with
+        another key use the authorizer set without one. May be called at any moment, from any
+        thread: calls answered after it returns use the new one. ``principal`` is the caller named
+        in AccessDeniedException messages.
+        """
+        with self._lock:
+            if authorizer is None:
+                self._authorizers.pop(access_key_id, None)
+            else:
+                self._authorizers[access_key_id] = (authorizer, principal)
+
     # ----------------------------------------------------------------- inspecting state
+
+    def tags(self, project_version_arn: str) -> dict[str, str]:
+        """A copy of the tags of a model version (or project)."""
+        with self._lock:
+            holder = self._tag_holder(project_version_arn)
+            if holder is None:
+                raise KeyError(f"unknown model version or project {project_version_arn}")
+            return dict(holder)
+
+    @property
+    def denials(self) -> list[tuple[str, str]]:
+        """(action, resource) of every call the authorizer refused, in order."""
+        with self._lock:
+            return list(self._denials)
 
     def status(self, project_version_arn: str) -> str | None:
         """The model's current status, None if the fake does not know it."""
@@ -368,8 +438,10 @@ class FakeRekognition:
             server.server_close()
             thread.join(timeout=5)
 
-    def _handle(self, target: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Answer one request, given its X-Amz-Target: (HTTP status, JSON body). Records the call."""
+    def _handle(
+        self, target: str, params: dict[str, Any], access_key_id: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one request, given its X-Amz-Target and signing key: (HTTP status, JSON body). Records the call."""
         operation = target.removeprefix(TARGET_PREFIX)
         delay = self._take_latency(operation)
         if delay:
@@ -378,6 +450,7 @@ class FakeRekognition:
             now = self._clock()
             try:
                 self._take_fault(operation)
+                self._authorize(operation, params, access_key_id)
                 self._take_token(operation, now)
                 if not target.startswith(TARGET_PREFIX) or operation not in self._operations:
                     raise ApiError("UnknownOperationException", f"Unknown operation {target!r}.")
@@ -437,7 +510,81 @@ class FakeRekognition:
         self._enter(model, STOPPING, "", self._clock())
         return {"Status": STOPPING}
 
+    def _tag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = _resource_arn(params)
+        tags = params.get("Tags")
+        if not isinstance(tags, dict) or len(tags) > MAX_TAGS_PER_REQUEST:
+            raise ApiError("InvalidParameterException", f"Tags must map 0 to {MAX_TAGS_PER_REQUEST} keys to values.")
+        for key, value in tags.items():
+            _check_tag_key(key)
+            if not isinstance(value, str) or len(value) > 256 or not TAG_VALUE.fullmatch(value):
+                raise ApiError("InvalidParameterException", f"Invalid value for tag {key!r}.")
+        holder = self._existing_tag_holder(arn)
+        if len(holder.keys() | tags.keys()) > MAX_TAGS_PER_RESOURCE:
+            raise ApiError("ServiceQuotaExceededException", "The resource has too many tags")
+        holder.update(tags)
+        return {}
+
+    def _untag_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        arn = _resource_arn(params)
+        keys = params.get("TagKeys")
+        if not isinstance(keys, list) or len(keys) > MAX_TAGS_PER_REQUEST:
+            raise ApiError("InvalidParameterException", f"TagKeys must list 0 to {MAX_TAGS_PER_REQUEST} keys.")
+        for key in keys:
+            _check_tag_key(key)
+        holder = self._existing_tag_holder(arn)
+        for key in keys:
+            holder.pop(key, None)
+        return {}
+
+    def _list_tags_for_resource(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": dict(self._existing_tag_holder(_resource_arn(params)))}
+
+    # ----------------------------------------------------------------- authorization (lock held)
+
+    def _authorize(self, operation: str, params: dict[str, Any], access_key_id: str | None = None) -> None:
+        """Ask the caller's authorizer about the call; raise AccessDeniedException if it refuses."""
+        chosen = self._authorizers.get(access_key_id) or self._authorizers.get(None)
+        if chosen is None or operation not in self._operations:
+            return
+        authorizer, principal = chosen
+        action = f"rekognition:{operation}"
+        resource_param = _IAM_RESOURCE.get(operation)
+        resource = params.get(resource_param) if resource_param else "*"
+        if not isinstance(resource, str):
+            resource = "*"  # a malformed request: ask about every resource, which a named policy refuses
+        context: dict[str, Any] = {}
+        if operation == "TagResource" and isinstance(params.get("Tags"), dict):
+            tags = params["Tags"]
+            context["aws:TagKeys"] = list(tags)
+            context.update({f"aws:RequestTag/{key}": value for key, value in tags.items() if isinstance(value, str)})
+        if operation == "UntagResource" and isinstance(params.get("TagKeys"), list):
+            context["aws:TagKeys"] = [key for key in params["TagKeys"] if isinstance(key, str)]
+        held = self._tag_holder(resource) if resource != "*" else None
+        context.update({f"aws:ResourceTag/{key}": value for key, value in (held or {}).items()})
+        if not authorizer(action, resource, context):
+            self._denials.append((action, resource))
+            raise ApiError(
+                "AccessDeniedException",
+                f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
+                f"because no identity-based policy allows the {action} action",
+            )
+
     # ----------------------------------------------------------------- state helpers (lock held)
+
+    def _tag_holder(self, arn: str) -> dict[str, str] | None:
+        """The live tags of the model version or project with this ARN; None if unknown."""
+        model = self._models.get(arn)
+        if model is not None:
+            return model.tags
+        project = next((p for p in self._projects.values() if p.arn == arn), None)
+        return project.tags if project is not None else None
+
+    def _existing_tag_holder(self, arn: str) -> dict[str, str]:
+        holder = self._tag_holder(arn)
+        if holder is None:
+            raise ApiError("ResourceNotFoundException", f"Resource {arn} not found.")
+        return holder
 
     def _add_project(self, name: str, region: str, account: str, timestamp: int | None) -> _Project:
         if name not in self._projects:
@@ -506,6 +653,16 @@ class FakeRekognition:
             bucket.tokens -= 1
 
 
+# The request parameter naming the resource IAM authorizes each operation on; "*" when absent.
+_IAM_RESOURCE = {
+    "DescribeProjectVersions": "ProjectArn",
+    "StartProjectVersion": "ProjectVersionArn",
+    "StopProjectVersion": "ProjectVersionArn",
+    "TagResource": "ResourceArn",
+    "UntagResource": "ResourceArn",
+    "ListTagsForResource": "ResourceArn",
+}
+
 # --------------------------------------------------------------------- request parsing
 
 
@@ -525,6 +682,19 @@ def _required_string(params: dict[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise ApiError("InvalidParameterException", f"{name} is required and must be a string.")
     return value
+
+
+def _resource_arn(params: dict[str, Any]) -> str:
+    """The ResourceArn of a tagging request: a model version or project ARN of 20 to 2048 characters."""
+    arn = _required_string(params, "ResourceArn")
+    if not 20 <= len(arn) <= 2048 or not (VERSION_ARN.match(arn) or PROJECT_ARN.match(arn)):
+        raise ApiError("InvalidParameterException", f"Invalid resource ARN: {arn}")
+    return arn
+
+
+def _check_tag_key(key: Any) -> None:
+    if not isinstance(key, str) or not 1 <= len(key) <= 128 or not TAG_KEY.fullmatch(key):
+        raise ApiError("InvalidParameterException", f"Invalid tag key {key!r}.")
 
 
 def _name_filter(params: dict[str, Any], name: str) -> set[str] | None:
@@ -591,7 +761,9 @@ def _handler_for(fake: FakeRekognition) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 params = None
             if isinstance(params, dict):
-                self._reply(*fake._handle(self.headers.get("X-Amz-Target", ""), params))
+                credential = _CREDENTIAL.search(self.headers.get("Authorization", ""))
+                access_key_id = credential.group(1) if credential else None
+                self._reply(*fake._handle(self.headers.get("X-Amz-Target", ""), params, access_key_id))
             else:
                 self._reply(400, {"__type": "SerializationException", "Message": "The body is not a JSON object."})
 

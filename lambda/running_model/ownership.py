@@ -1,0 +1,60 @@
+"""Who owns a model version: one tag on the version per CloudFormation resource that wants it running.
+
+The record lives on the model version itself, so it survives renamed constructs, several stacks
+on one model, rollbacks and a deleted handler:
+
+- key: ``running-model:owner:`` + a hash of StackId and LogicalResourceId (one per resource);
+- value: the RequestId of that resource's latest Create or Update, then ``stack/logical id`` for
+  people reading the tags in the console.
+
+A Create or Update registers before it starts or adopts the model; a Delete removes its own
+tag and stops the model only when no other owner is left. A poll acts only while its request is
+still the one its resource's tag names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .contract import OWNER_TAG_PREFIX
+
+# Rekognition's limits: 50 tags a resource, values of at most 256 characters.
+TAG_LIMIT = 50
+_VALUE_LIMIT = 256
+_HASH_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One CloudFormation resource as an owner of model versions."""
+
+    stack_id: str
+    logical_id: str
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> Owner:
+        return cls(str(event["StackId"]), str(event["LogicalResourceId"]))
+
+    @property
+    def key(self) -> str:
+        """The tag key of this resource: the same for every request it sends, unique to it."""
+        digest = hashlib.sha256(f"{self.stack_id}|{self.logical_id}".encode()).hexdigest()
+        return OWNER_TAG_PREFIX + digest[:_HASH_LENGTH]
+
+    def value(self, request_id: str) -> str:
+        """The tag value registering ``request_id`` as this resource's latest request."""
+        stack_name = self.stack_id.split("/")[1] if self.stack_id.count("/") >= 2 else self.stack_id
+        return f"{request_id} {stack_name}/{self.logical_id}"[:_VALUE_LIMIT]
+
+
+def request_of(value: str) -> str:
+    """The RequestId a tag value registers."""
+    return value.split(" ", 1)[0]
+
+
+def owners(tags: Mapping[str, str]) -> dict[str, str]:
+    """The owner tags among a version's tags (key -> value)."""
+    return {key: value for key, value in tags.items() if key.startswith(OWNER_TAG_PREFIX)}
