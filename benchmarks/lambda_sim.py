@@ -91,8 +91,10 @@ class SimulatedEventBridge:
     rng: random.Random
     late_by_at_most: float = 2.0
     firings: int = 0
+    peak_rules: int = 0
     _inputs: dict[str, str] = field(default_factory=dict)
     _deleted: set[str] = field(default_factory=set)
+    _live: set[str] = field(default_factory=set)
 
     def tap(self, client: Any) -> Any:
         """``client``, reporting the rules the handler puts, targets and deletes."""
@@ -101,6 +103,8 @@ class SimulatedEventBridge:
     def rule_put(self, name: str, schedule: str) -> None:
         match = _RATE.match(schedule)
         assert match, schedule
+        self._live.add(name)
+        self.peak_rules = max(self.peak_rules, len(self._live))
         self.clock.spawn(self._fire, name, int(match.group(1)) * 60.0, self.clock.now())
 
     def _fire(self, name: str, period: float, created: float) -> None:
@@ -136,6 +140,7 @@ class _EventsTap:
 
     def delete_rule(self, **arguments: Any) -> Any:
         self._eventbridge._deleted.add(arguments["Name"])
+        self._eventbridge._live.discard(arguments["Name"])
         return self._client.delete_rule(**arguments)
 
 

@@ -27,6 +27,8 @@ class Summary:
     scale: list[Deployment]
     synth_one: SynthResult
     synth_fifty: SynthResult
+    scale_peak_rules: int = 0
+    scale_peak_policy_statements: int = 0
 
     def failures(self) -> int:
         everything = self.ours + self.baseline + self.budget + self.scale
@@ -85,6 +87,8 @@ def table(summary: Summary) -> str:
         f"50 models at once, one handler, Rekognition limited to 5 TPS per operation: {scale_failures} failures; "
         f"all RUNNING after {scale_create / 60:.1f} min (starts of 5-15 min), all STOPPED after "
         f"{scale_delete / 60:.1f} min; worst RUNNING->SUCCESS {scale_lag:.1f} s",
+        f"  at most {summary.scale_peak_rules} poll rules at once; the function's resource policy held at most "
+        f"{summary.scale_peak_policy_statements} statements added by the handler",
         f"DescribeProjectVersions per model-minute over a 20-minute start: {budget:.2f}",
         f"Synth (fresh process, as cdk synth runs the app): 1 model {one.seconds:.2f} s "
         f"({one.functions} function, {one.roles} role); 50 models {fifty.seconds:.2f} s "
@@ -100,6 +104,7 @@ def table(summary: Summary) -> str:
                 (f"STOPPED->SUCCESS p95 <= {TARGET_LATENCY_P95:.0f} s", p95_stop <= TARGET_LATENCY_P95),
                 (f"<= {TARGET_DESCRIBES_PER_MINUTE:.0f} describes/model-minute", budget <= TARGET_DESCRIBES_PER_MINUTE),
                 ("0 failures at 50 models", scale_failures == 0),
+                ("no policy statement per request", summary.scale_peak_policy_statements == 0),
                 (f"synth ratio <= {TARGET_SYNTH_RATIO}", fifty.seconds / one.seconds <= TARGET_SYNTH_RATIO),
             )
         ),

@@ -57,11 +57,19 @@ def main() -> None:
         budget = Simulation("ours", aws, SEED).run(
             draws(10, SEED, start=(1200, 1200), stop=(60, 60)), spread_seconds=60
         )
-        scale = Simulation("ours", aws, SEED, rate_limit_per_operation=5).run(
-            draws(50, SEED, start=(300, 900), stop=(60, 300)), spread_seconds=0
-        )
+        scaled = Simulation("ours", aws, SEED, rate_limit_per_operation=5)
+        scale = scaled.run(draws(50, SEED, start=(300, 900), stop=(60, 300)), spread_seconds=0)
     one, fifty = synthesize(1), synthesize(50)
-    summary = Summary(latency["ours"], latency["baseline"], budget, scale, one, fifty)
+    summary = Summary(
+        latency["ours"],
+        latency["baseline"],
+        budget,
+        scale,
+        one,
+        fifty,
+        scale_peak_rules=scaled.peak_rules,
+        scale_peak_policy_statements=scaled.peak_policy_statements,
+    )
     print(table(summary))
     plot(summary, PLOT)
     print(f"\nPlot: {PLOT.relative_to(ROOT)}")

@@ -17,7 +17,7 @@ import botocore.endpoint
 import running_model.resource
 
 import handlers
-from fakes.aws import REGION, create_function
+from fakes.aws import REGION, create_function, permission_statements
 from fakes.rekognition import FakeRekognition
 from lambda_sim import AnswerBook, SimulatedEventBridge, SimulatedLambda
 from virtual_time import VirtualClock
@@ -64,6 +64,10 @@ class Simulation:
     rate_limit_per_operation: float = 0.0
     clock: VirtualClock = field(default_factory=VirtualClock)
     deployments: list[Deployment] = field(default_factory=list)
+    # Filled in by run(): the most poll rules at once, and the most statements the function's
+    # resource policy held (Lambda allows 20 KB, about 45 of crhelper's per-request statements).
+    peak_rules: int = 0
+    peak_policy_statements: int = 0
 
     def run(self, deployments: list[Deployment], *, spread_seconds: float) -> list[Deployment]:
         """Deploy every model (each at a random moment within ``spread_seconds``), then destroy it."""
@@ -75,6 +79,9 @@ class Simulation:
                 "DescribeProjectVersions",
                 "StartProjectVersion",
                 "StopProjectVersion",
+                "TagResource",
+                "UntagResource",
+                "ListTagsForResource",
             ):
                 rekognition.set_rate_limit(operation, self.rate_limit_per_operation)
         for deployment in deployments:
@@ -93,7 +100,9 @@ class Simulation:
                     self.clock.spawn(
                         self._deploy, lambda_, answers, deployment, f"M{index}", rng.uniform(0, spread_seconds)
                     )
+                self.clock.spawn(self._watch_policy, function_name, eventbridge, deployments)
             self.clock.wait_idle()
+            self.peak_rules = eventbridge.peak_rules
         self._account(deployments, rekognition, lambda_)
         return deployments
 
@@ -148,6 +157,15 @@ class Simulation:
         lambda_.invoke(delete)
         deployment.delete_answered, body = self._answer(answers, delete["RequestId"])
         deployment.delete_status = body["Status"]
+
+    def _watch_policy(
+        self, function_name: str, eventbridge: SimulatedEventBridge, deployments: list[Deployment]
+    ) -> None:
+        """Sample the function's resource policy once a simulated minute while deployments run."""
+        while not all(d.delete_answered or d.create_status not in ("", "SUCCESS") for d in deployments):
+            statements = len(permission_statements(self.aws_endpoint, function_name))
+            self.peak_policy_statements = max(self.peak_policy_statements, statements)
+            self.clock.sleep(60.0)
 
     def _answer(self, answers: AnswerBook, request_id: str) -> tuple[float, dict[str, Any]]:
         while (found := answers.first(request_id)) is None:

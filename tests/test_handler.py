@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fakes.aws import create_function, fail_calls, moto_server, permission_statements
+from fakes.aws import client, create_function, fail_calls, moto_server, permission_statements
 from fakes.cloudformation import Answer, ResponseEndpoint, event
 from fakes.rekognition import FakeRekognition
 from testdata import REGION, version_arn
@@ -538,3 +538,27 @@ def test_a_cancelled_create_is_answered_and_ended_by_the_delete(world: World) ->
     (ended,) = world.responses.answers_to(request["RequestId"])
     assert ended.status == "FAILED" and ended.reason == "Ended by a later Delete of this resource"
     assert world.scheduled_inputs() == [] and world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_poll(world: World) -> None:
+    """Another invocation is answering (its lock statement exists): this one neither answers nor
+    removes the rule; once the lock is gone, the next poll answers."""
+    world.rekognition.add_model(ARN, start_seconds=0.4)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    (poll,) = world.scheduled_inputs()
+    lock = poll["CrHelperRule"].split("/")[-1] + "-answer"
+    lambda_ = client("lambda", world.aws_endpoint)
+    lambda_.add_permission(
+        FunctionName=world.function_name,
+        StatementId=lock,
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=poll["CrHelperRule"],
+    )
+    time.sleep(0.5)
+    world.invoke(poll)
+    assert world.responses.answers_to(request["RequestId"]) == [] and len(world.scheduled_inputs()) == 1
+    lambda_.remove_permission(FunctionName=world.function_name, StatementId=lock)
+    assert world.poll_until_answered(request).status == "SUCCESS"
+    assert permission_statements(world.aws_endpoint, world.function_name) == []

@@ -196,8 +196,9 @@ class Polls:
         self.started_with.append({"starts_before": len(self.model.started) if self.model else 0})
         return True
 
-    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
         self.ended.append((logical_id, request_id, physical_id))
+        return True
 
 
 def lifecycle_with(model: ScriptedModel, clock: Clock, *others: ScriptedModel) -> Lifecycle:
@@ -365,6 +366,25 @@ def test_a_cancelled_create_is_ended_and_its_model_stopped_by_the_delete() -> No
     answer = handle(lifecycle_with(model, Clock()), request("Delete", "req-2", PhysicalResourceId=made_up), polls=polls)
     assert polls.ended == [("Detector", "req-1", ARN)]
     assert answer.finished and answer.physical_id == made_up and model.stops == 1 and model.tags == {}
+
+
+def test_a_delete_that_ends_a_polled_create_looks_again_before_calling_the_model_stopped() -> None:
+    """The Create may have been starting the model just as it was ended: its start shows a moment later."""
+    clock = Clock()
+
+    class StartedByTheEndedCreate(ScriptedModel):
+        def observe(self) -> Observation:
+            if clock.now == 1_000_000:  # the Create's StartProjectVersion has not landed yet
+                self.looks += 1
+                return Observation("STOPPED")
+            return super().observe()
+
+    model = StartedByTheEndedCreate(STARTING, RUNNING, Observation("STOPPED"), tags={OWNER.key: "req-1 x"})
+    answer = handle(
+        lifecycle_with(model, clock), request("Delete", "req-2", PhysicalResourceId="made-up"), polls=Polls()
+    )
+    assert answer.finished and not answer.failure_reason
+    assert model.stops == 1, "the model the ended Create started is stopped"
 
 
 def test_a_delete_with_a_made_up_id_stops_nothing_its_resource_never_registered() -> None:

@@ -94,6 +94,19 @@ class RunningModelHandler(Construct):
                     ],
                     resources=[poll_rules],
                 ),
+                # Held for the moment an answer is sent: a statement id that exists already tells a
+                # second, overlapping invocation that the request is being answered.
+                iam.PolicyStatement(
+                    sid="TakeAnswerLock",
+                    actions=["lambda:AddPermission"],
+                    resources=[self.function.function_arn],
+                    conditions={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
+                ),
+                iam.PolicyStatement(
+                    sid="ReleaseAnswerLock",
+                    actions=["lambda:RemovePermission"],
+                    resources=[self.function.function_arn],
+                ),
             ],
         )
         acknowledge_wildcard_resource(

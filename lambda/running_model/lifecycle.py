@@ -82,8 +82,9 @@ class RequestPolls(Protocol):
 
         Raises PollingSetupError when the rule cannot be set up."""
 
-    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
-        """Stop polling an earlier request of this handler and answer it FAILED with ``reason``."""
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
+        """Stop polling an earlier request of this handler and answer it FAILED with ``reason``;
+        False when it was not being polled."""
 
 
 @dataclass(frozen=True)
@@ -268,9 +269,10 @@ class Lifecycle:
                 raise
             owner = request.owner
             mine = registered.pop(owner.key, None)
+            ended_in_flight = False
             if mine is not None:
                 if request_of(mine) != request.request_id:
-                    self._end_earlier_request(request, request_of(mine), model.version.arn)
+                    ended_in_flight = self._end_earlier_request(request, request_of(mine), model.version.arn)
                 model.untag(owner.key)
                 logger.info("Released %s's ownership of %s", owner.logical_id, model.version.label)
             elif not holds_version:
@@ -280,16 +282,21 @@ class Lifecycle:
                 logger.info("Leaving %s running for its %d other owner(s)", model.version.label, len(registered))
                 return Outcome(Result.DONE)
             request.data[RELEASING] = model.version.arn
+            if ended_in_flight:
+                # The request just ended may have been about to start the model when it was ended:
+                # look once more, a step later, before calling the model stopped.
+                self._sleep(self._timing.step_seconds)
         outcome = self._run(request, model, STOPPED_STATE, may_act=lambda: not owners(model.read_tags()))
         if outcome.result is Result.YIELDED:
             logger.info("Leaving %s running: another resource has registered as its owner", model.version.label)
             return Outcome(Result.DONE, outcome.observation)
         return outcome
 
-    def _end_earlier_request(self, request: _Request, earlier_request_id: str, physical_id: str) -> None:
+    def _end_earlier_request(self, request: _Request, earlier_request_id: str, physical_id: str) -> bool:
+        """End the resource's earlier request if it is still being polled; True if it was."""
         if request.polls is None:
-            return
-        request.polls.end_request(
+            return False
+        return request.polls.end_request(
             str(request.event["LogicalResourceId"]),
             earlier_request_id,
             f"Ended by a later {request.event['RequestType']} of this resource",

@@ -6,9 +6,10 @@ What changes from crhelper as shipped:
   EventBridge rule set up. Otherwise the rule is set up right after that first look and before
   any start or stop, and the invocation goes on looking until shortly before the rule first
   fires (no blind minute). A rule that cannot be set up fails the request with the real reason.
-- No Lambda permission per request: the construct grants EventBridge one permission for every
-  rule with the handler's prefix, so the function's 20 KB resource policy never fills up and
-  concurrent requests never conflict over it.
+- No Lambda permission per request while it is polled: the construct grants EventBridge one
+  permission for every rule with the handler's prefix, so the function's 20 KB resource policy
+  never fills up. Only while an answer is being sent does the handler hold one statement, as a
+  lock against a second invocation answering the same request (``_lock_answer``).
 - Rule names start with the prefix the handler's IAM is scoped to and fit EventBridge's 64
   characters whatever the LogicalResourceId. They derive from the RequestId, so a request
   delivered twice is polled once, and a later request of the same resource can find the rule
@@ -73,9 +74,11 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.attributes: dict[str, str] = {}
         self._silent = False
         self._duplicate = False
+        self._answer_lock: str | None = None
         if not self._init_failed:
             try:
                 self._events_client = boto3.client("events", region_name=self._region, config=CLIENT_CONFIG)
+                self._lambda_client = boto3.client("lambda", region_name=self._region, config=CLIENT_CONFIG)
             except Exception as error:  # crhelper answers FAILED with this on every request
                 self.init_failure(error)
 
@@ -112,17 +115,30 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         logger.info("Polling every %s minute(s) until the model is ready", self._polling_interval)
         return True
 
-    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> None:
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
         """Stop polling an earlier request (of ``logical_id``) and answer it FAILED with ``reason``.
 
-        Nothing happens when that request is not being polled (it was answered already).
+        False, and nothing done, when that request is not being polled (it was answered already).
         """
         name = self._rule_name(logical_id, request_id)
         targets = self._targets_of(name)
-        if targets is None:
-            return
-        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
-        self._delete_rule_quietly(name)
+        if not targets or not self._lock_answer(
+            name, str(json.loads(targets[0].get("Input", "{}")).get("CrHelperRule"))
+        ):
+            return False
+        try:
+            if self._targets_of(name) is None:  # its own poll answered it meanwhile
+                return False
+            self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
+            self._delete_rule_quietly(name)
+            self._answer_ended(logical_id, request_id, reason, physical_id, targets)
+        finally:
+            self._unlock_answer()
+        return True
+
+    def _answer_ended(
+        self, logical_id: str, request_id: str, reason: str, physical_id: str, targets: list[dict[str, Any]]
+    ) -> None:
         for target in targets:
             earlier = json.loads(target.get("Input", "{}"))
             if earlier.get("RequestId") != request_id or "ResponseURL" not in earlier:
@@ -148,6 +164,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.attributes = {}
         self._silent = False
         self._duplicate = False
+        self._answer_lock = None
         return bool(super()._crhelper_init(event, context))
 
     def _polling_init(self, event: dict[str, Any]) -> None:
@@ -160,12 +177,20 @@ class PollingResource(CfnResource):  # type: ignore[misc]
                 self.start_polling()
             return
         if polling:
+            name = str(self._event["CrHelperRule"]).split("/")[-1]
+            if not self._lock_answer(name, str(self._event["CrHelperRule"])):
+                logger.info("Another invocation is answering this request")
+                return
             try:
-                if not self._remove_polling():
-                    logger.info("Another invocation has answered this request already")
-                    return
+                removed = self._remove_polling()
             except _AWS_ERRORS as error:
                 logger.error("Could not remove the poll rule (%s); the next poll answers", _describe(error))
+                removed = False
+            else:
+                if not removed:
+                    logger.info("Another invocation has answered this request already")
+            if not removed or self._silent:
+                self._unlock_answer()
                 return
         self._send_response = not self._silent
 
@@ -224,7 +249,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         }
         detail = f" ({body['Reason']})" if body["Reason"] else ""
         logger.info("Answering %s: %s%s", body["LogicalResourceId"], body["Status"], detail)
-        put_answer(self._response_url, body)
+        try:
+            put_answer(self._response_url, body)
+        finally:
+            self._unlock_answer()
 
     def _timeout(self) -> None:
         """crhelper's timer, just before the Lambda times out. Once a poll rule is set up, the
@@ -238,6 +266,40 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             self._event.get("PhysicalResourceId") or registered or self.generate_physical_id(self._event)
         )
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
+
+    # The answer lock: two overlapping invocations (EventBridge fires on schedule whatever runs)
+    # must not both answer. Lambda refuses a second statement with the same id, so adding one is
+    # an atomic test-and-set; it is held only while a rule is removed and the answer sent.
+
+    def _lock_answer(self, rule_name: str, rule_arn: str) -> bool:
+        """True when this invocation may answer the request polled by ``rule_name``."""
+        statement_id = f"{rule_name}-answer"
+        try:
+            self._lambda_client.add_permission(
+                FunctionName=self._context.function_name,
+                StatementId=statement_id,
+                Action="lambda:InvokeFunction",
+                Principal="events.amazonaws.com",
+                SourceArn=rule_arn,
+            )
+        except self._lambda_client.exceptions.ResourceConflictException:
+            return False  # another invocation answers, or the policy is busy: the next poll decides
+        except _AWS_ERRORS as error:
+            logger.error("Could not take the answer lock (%s); the next poll answers", _describe(error))
+            return False
+        self._answer_lock = statement_id
+        return True
+
+    def _unlock_answer(self) -> None:
+        statement_id, self._answer_lock = self._answer_lock, None
+        if statement_id is None:
+            return
+        try:
+            self._lambda_client.remove_permission(FunctionName=self._context.function_name, StatementId=statement_id)
+        except self._lambda_client.exceptions.ResourceNotFoundException:
+            pass
+        except _AWS_ERRORS as error:
+            logger.error("Could not remove the answer lock %s (%s): remove it by hand", statement_id, _describe(error))
 
     # EventBridge.
 

@@ -93,17 +93,30 @@ class LambdaService:
     environment: dict[str, str]
     timeout_seconds: float
     invocations: list[Invocation] = field(default_factory=list)
+    deleted: bool = False
+    dropped: int = 0
     _threads: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def invoke_async(self, event: dict[str, Any]) -> Invocation:
+        """Start an invocation; once the function is deleted, drop it (counted in ``dropped``)."""
         invocation = Invocation(event=event, started=time.monotonic())
         thread = threading.Thread(target=self._run, args=(invocation,), daemon=True)
         with self._lock:
+            if self.deleted:  # Lambda cannot invoke a deleted function: the event is lost
+                self.dropped += 1
+                invocation.ended, invocation.output = invocation.started, "dropped: the function is deleted"
+                return invocation
             self.invocations.append(invocation)
             self._threads.append(thread)
         thread.start()
         return invocation
+
+    def delete(self) -> None:
+        """Delete the function, as CloudFormation does when its stack is deleted or its first deploy
+        rolls back: invocations already running carry on to their end, later ones never run."""
+        with self._lock:
+            self.deleted = True
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Wait until every invocation so far has ended."""
