@@ -496,3 +496,46 @@ def test_after_a_start_looks_pause_for_the_quiet_time_on_the_same_beat() -> None
     assert reconciler.run(Window(50, clock.now + 3600), first_look=True).result is Result.PENDING
     assert model.started == [(1, None)]
     assert times == [0, 30, 40, 50]
+
+
+THROTTLED_TAGS = RekognitionError("TagResource", "ThrottlingException", "slow down", transient=True)
+
+
+class ThrottledTags(ScriptedModel):
+    """Its tag calls are throttled ``times`` times (after botocore's retries) before they go through."""
+
+    def __init__(self, *script: Observation, times: int, **kwargs: Any) -> None:
+        super().__init__(*script, **kwargs)
+        self.throttled = times
+
+    def tag(self, key: str, value: str) -> None:
+        if self.throttled:
+            self.throttled -= 1
+            raise THROTTLED_TAGS
+        super().tag(key, value)
+
+
+def test_a_throttled_registration_is_tried_again_on_the_beat_within_the_window() -> None:
+    clock = Clock()
+    model = ThrottledTags(RUNNING, times=2)
+    answer = handle(lifecycle_with(model, clock), create_event())
+    assert answer.physical_id == ARN and not answer.failure_reason
+    assert clock.now == 1_000_000 + 20 and OWNER.key in model.tags
+
+
+def test_a_registration_throttled_for_the_whole_window_fails_and_starts_nothing() -> None:
+    clock = Clock()
+    model = ThrottledTags(Observation("STOPPED"), times=100)
+    answer = handle(lifecycle_with(model, clock), create_event())
+    assert answer.failure_reason.startswith("Could not register as an owner of model widgets/v1: TagResource failed")
+    assert model.started == [] and answer.physical_id is None
+
+
+def test_a_throttled_ownership_check_in_a_poll_waits_for_the_next_poll() -> None:
+    class ThrottledRead(ScriptedModel):
+        def read_tags(self) -> dict[str, str]:
+            raise THROTTLED_TAGS
+
+    model = ThrottledRead(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
+    assert not answer.finished and model.started == []

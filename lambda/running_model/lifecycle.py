@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from . import contract
 from .decision import RUNNING, STOPPED_STATE, Desired, Observation
@@ -41,6 +41,7 @@ from .rekognition import ModelVersionClient, RekognitionError, make_client
 from .settings import Timing
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEADLINE = "Deadline"
 PROJECT_ARN = "ProjectArn"
@@ -182,12 +183,20 @@ class Lifecycle:
         owner = request.owner
         if request.first_look:
             try:
-                self._register(request, model, owner)
+                self._patiently(request, lambda: self._register(request, model, owner))
             except RekognitionError as error:
                 return failed(_registration_reason(spec.version, error))
-        elif not self._still_latest(request, model, owner):
-            logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
-            return SUPERSEDED
+        else:
+            try:
+                latest = self._still_latest(request, model, owner)
+            except RekognitionError as error:
+                if not error.transient:
+                    raise
+                logger.warning("%s; looking again at the next poll", error)
+                return PENDING
+            if not latest:
+                logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
+                return SUPERSEDED
         desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
         outcome = self._run(request, model, desired, may_act=lambda: self._still_latest(request, model, owner))
         if outcome.result is Result.PENDING:
@@ -262,7 +271,7 @@ class Lifecycle:
         """
         if request.data.get(RELEASING) != model.version.arn:
             try:
-                registered = owners(model.read_tags())
+                registered = owners(self._patiently(request, model.read_tags))
             except RekognitionError as error:
                 if error.code == "ResourceNotFoundException":
                     return Outcome(Result.DONE)  # the version is gone: nothing runs
@@ -273,7 +282,7 @@ class Lifecycle:
             if mine is not None:
                 if request_of(mine) != request.request_id:
                     ended_in_flight = self._end_earlier_request(request, request_of(mine), model.version.arn)
-                model.untag(owner.key)
+                self._patiently(request, lambda: model.untag(owner.key))
                 logger.info("Released %s's ownership of %s", owner.logical_id, model.version.label)
             elif not holds_version:
                 logger.info("Nothing to stop: %s never registered on %s", owner.logical_id, model.version.label)
@@ -304,6 +313,19 @@ class Lifecycle:
         )
 
     # Shared
+
+    def _patiently(self, request: _Request, call: Callable[[], T]) -> T:
+        """``call()``, tried again on the reconciler's beat while a transient error (throttling,
+        after botocore's own retries) lasts and this invocation's window has room."""
+        give_up = self._clock() + request.window
+        while True:
+            try:
+                return call()
+            except RekognitionError as error:
+                if not error.transient or self._clock() + self._timing.step_seconds > give_up:
+                    raise
+                logger.warning("%s; trying again in %.0f s", error, self._timing.step_seconds)
+                self._sleep(self._timing.step_seconds)
 
     def _model(self, version: ModelVersion, data: Mapping[str, Any], project_arn: str | None) -> ModelVersionClient:
         return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
