@@ -19,7 +19,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-# constructs/ is a source root (not a package: see DESIGN.md); make its library importable.
+# constructs/ is a source root (not a package: see docs/design.md); make its library importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "constructs"))
 
 from rekognition_running_model import RunningModel  # noqa: E402

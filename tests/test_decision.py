@@ -1,4 +1,4 @@
-"""The lifecycle table of DESIGN.md, row by row: status x desired state -> action."""
+"""The lifecycle table of docs/design.md, row by row: status x desired state -> action."""
 
 from __future__ import annotations
 

@@ -208,12 +208,13 @@ def test_throttling_bursts_are_absorbed_by_botocore_retries(world: World) -> Non
 
 def test_a_deadline_while_starting_leaves_the_stop_to_the_rollback_delete(world: World) -> None:
     """The rollback Delete runs while the handler exists; nothing is left to run after it."""
-    world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
+    world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)  # still starting, however slow the machine
     answer = create(world, ServiceTimeout=1)
     assert answer.status == "FAILED"
     assert answer.reason.startswith("Timed out waiting for model widgets/v1 to be RUNNING: it is still STARTING.")
     assert answer.body["PhysicalResourceId"] == ARN
     assert world.rekognition.status(ARN) == "STARTING" and world.scheduled_inputs() == []
+    world.rekognition.set_status(ARN, "RUNNING")  # the start completes while CloudFormation rolls back
     rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
     assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
@@ -404,7 +405,7 @@ def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_onc
 
 
 def test_two_polls_past_the_deadline_answer_once_and_leave_nothing_polling(world: World) -> None:
-    world.rekognition.add_model(ARN, start_seconds=1.5, stop_seconds=0.1)
+    world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN, "ServiceTimeout": 1})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
@@ -413,6 +414,7 @@ def test_two_polls_past_the_deadline_answer_once_and_leave_nothing_polling(world
     world.invoke(poll)
     assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["FAILED"]
     assert world.scheduled_inputs() == []
+    world.rekognition.set_status(ARN, "RUNNING")
     rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
     assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
@@ -422,7 +424,7 @@ def test_polling_is_set_up_right_after_the_first_look(world: World, caplog: pyte
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.15)
     with caplog.at_level(logging.INFO):
         answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
-    assert answer.status == "SUCCESS" and world.invocations == 1
+    assert answer.status == "SUCCESS"
     messages = [record.getMessage() for record in caplog.records]
     polling = next(i for i, m in enumerate(messages) if m.startswith("Polling every 1 minute"))
     stopped = next(i for i, m in enumerate(messages) if "is STOPPED" in m)
@@ -452,7 +454,7 @@ def test_sixty_requests_in_progress_add_nothing_to_the_functions_resource_policy
     ]
     for arn, request in zip(arns, requests, strict=True):
         world.rekognition.add_model(arn, start_seconds=3600)
-        world.invoke(request, timeout_seconds=61)  # the 60 s reserve ends each first invocation after one look
+        world.invoke(request)
     assert len(world.scheduled_inputs()) == 60
     assert permission_statements(world.aws_endpoint, world.function_name) == []
     for arn in arns:

@@ -1,1 +1,1 @@
-"""Deploy-time half of RunningModel: the custom resource handler's logic (see DESIGN.md)."""
+"""Deploy-time half of RunningModel: the custom resource handler's logic (see docs/design.md)."""

@@ -1,6 +1,6 @@
 """The heart of the handler: observed model status x desired state -> one action.
 
-Pure: no AWS call, no clock. It implements the lifecycle table of DESIGN.md and is used alike
+Pure: no AWS call, no clock. It implements the lifecycle table of docs/design.md and is used alike
 by create, update, delete and every poll.
 """
 
