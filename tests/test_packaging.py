@@ -109,13 +109,13 @@ def test_the_wheel_holds_the_library_and_the_handler_and_nothing_else(wheel: Pat
     )
 
 
-def test_the_wheel_declares_bounded_dependencies_without_boto3_or_node(wheel: Path) -> None:
+def test_the_wheel_declares_bounded_dependencies_crhelper_pinned_without_boto3_or_node(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         metadata = Parser().parsestr(archive.read(metadata_name).decode())
     assert metadata["Name"] == "rekognition-running-model"
     requirements = sorted(metadata.get_all("Requires-Dist") or [])
-    assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper<3,>=2.0.12"]
+    assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper==2.0.12"]
 
 
 def test_the_installed_library_comes_from_the_new_venv(adopted: tuple[Path, str]) -> None:

@@ -17,6 +17,9 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+# The handler subclasses crhelper's CfnResource through its private methods
+# (lambda/running_model/resource.py): that is a contract with this one version.
+CRHELPER_VERSION = "2.0.12"
 HANDLER = "index.handler"
 HANDLER_FILE = "index.py"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -47,14 +50,25 @@ class _CopyWithCrhelper:
         shutil.copytree(handler_source(), output, ignore=_SKIP, dirs_exist_ok=True)
         spec = importlib.util.find_spec("crhelper")
         if spec is None or spec.origin is None:
-            raise RuntimeError("crhelper is not installed: pip install -r requirements.txt")
-        shutil.copytree(Path(spec.origin).parent, output / "crhelper", ignore=_SKIP, dirs_exist_ok=True)
+            raise RuntimeError(f"crhelper is not installed: pip install crhelper=={CRHELPER_VERSION}")
         distribution = importlib.metadata.distribution("crhelper")
+        check_crhelper_version(distribution.version)
+        shutil.copytree(Path(spec.origin).parent, output / "crhelper", ignore=_SKIP, dirs_exist_ok=True)
         for notice in ("LICENSE", "NOTICE"):
             found = [f for f in distribution.files or [] if f.name == notice]
             if found:
                 shutil.copyfile(Path(str(distribution.locate_file(found[0]))), output / "crhelper" / notice)
         return True
+
+
+def check_crhelper_version(found: str) -> None:
+    """Refuse to bundle any crhelper but CRHELPER_VERSION, with what to do."""
+    if found != CRHELPER_VERSION:
+        raise RuntimeError(
+            f"RunningModel's handler is written against crhelper {CRHELPER_VERSION} (it overrides private "
+            f"methods of crhelper's CfnResource), but crhelper {found} is installed: "
+            f"pip install crhelper=={CRHELPER_VERSION}"
+        )
 
 
 def handler_code() -> lambda_.Code:
