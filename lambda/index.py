@@ -14,7 +14,10 @@ timing = Timing.from_environment()
 helper = PollingResource(
     rule_prefix=os.environ.get(contract.POLL_RULE_PREFIX_ENV, "RunningModel-"),
     polling_interval_minutes=timing.poll_interval_minutes,
+    schedule_expression=timing.schedule_expression,
 )
+if timing.problems():  # every request is then answered FAILED with this, rather than mistimed
+    helper.init_failure(ValueError("The handler's timing does not fit: " + "; ".join(timing.problems())))
 lifecycle = Lifecycle(timing)
 
 

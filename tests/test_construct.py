@@ -74,7 +74,10 @@ def test_the_handler_function(three_models: Template) -> None:
             "Timeout": 180,
             "LoggingConfig": {"LogGroup": Match.any_value()},
             "Environment": {
-                "Variables": {"POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{10}-$")}
+                "Variables": {
+                    "POLL_RULE_PREFIX": Match.string_like_regexp(r"^RunningModel-[0-9a-f]{10}-$"),
+                    "LAMBDA_TIMEOUT_SECONDS": "180",
+                }
             },
         },
     )

@@ -564,3 +564,16 @@ def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_p
     lambda_.remove_permission(FunctionName=world.function_name, StatementId=lock)
     assert world.poll_until_answered(request).status == "SUCCESS"
     assert permission_statements(world.aws_endpoint, world.function_name) == []
+
+
+def test_a_handler_whose_timing_does_not_fit_answers_every_request_failed_saying_why(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDA_TIMEOUT_SECONDS", "60")
+    monkeypatch.setenv("RUNNING_MODEL_RESERVE_SECONDS", "60")
+    world.handler = load_handler()
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    answer = create(world)
+    assert answer.status == "FAILED"
+    assert answer.reason.startswith("The handler's timing does not fit: the window (0.3 s), the reserve (60 s)")
+    assert world.rekognition.calls == []

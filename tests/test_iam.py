@@ -197,9 +197,10 @@ def test_the_role_is_for_lambda_only_and_has_no_other_policy(template: Template)
 
 
 def test_the_lambda_environment_holds_no_secret(template: Template) -> None:
-    """Only the poll rule prefix, which is a name and already visible in the role's policy."""
+    """Only the poll rule prefix (a name, already visible in the role's policy) and the function's timeout."""
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     variables = function["Properties"]["Environment"]["Variables"]
-    assert list(variables) == ["POLL_RULE_PREFIX"]
+    assert list(variables) == ["POLL_RULE_PREFIX", "LAMBDA_TIMEOUT_SECONDS"]
+    assert variables["LAMBDA_TIMEOUT_SECONDS"] == "180"
     assert isinstance(variables["POLL_RULE_PREFIX"], str)
     assert variables["POLL_RULE_PREFIX"].startswith("RunningModel-") and len(variables["POLL_RULE_PREFIX"]) == 24

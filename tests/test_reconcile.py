@@ -15,9 +15,9 @@ from running_model.decision import Desired, Observation
 from running_model.lifecycle import DEADLINE, PROJECT_ARN, Lifecycle, PollingSetupError
 from running_model.ownership import Owner
 from running_model.properties import ModelVersion
-from running_model.reconcile import Reconciler, Result, Window
+from running_model.reconcile import Reconciler, Result, Window, next_look_on_the_beat
 from running_model.rekognition import RekognitionError
-from running_model.settings import Timing
+from running_model.settings import LONGEST_THROTTLED_CALL_SECONDS, Timing
 
 from testdata import version_arn
 
@@ -539,3 +539,45 @@ def test_a_throttled_ownership_check_in_a_poll_waits_for_the_next_poll() -> None
     model = ThrottledRead(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
     assert not answer.finished and model.started == []
+
+
+@pytest.mark.parametrize(
+    "beats, quiet_until, expected",
+    [
+        (1, 0.0, (1, 110.0)),  # no quiet time: the next beat
+        (3, 0.0, (3, 130.0)),  # a slow look does not shift the beat
+        (1, 125.0, (3, 130.0)),  # a start at 100 s with 25 s of quiet: beats 1 and 2 are skipped
+        (1, 130.0, (3, 130.0)),  # the quiet time ends on a beat: that beat is kept
+        (2, 100.0, (2, 120.0)),  # quiet time already over
+    ],
+)
+def test_the_next_look_keeps_the_beat_and_skips_the_quiet_time(
+    beats: int, quiet_until: float, expected: tuple[int, float]
+) -> None:
+    assert next_look_on_the_beat(100.0, beats, 10.0, quiet_until) == expected
+
+
+def test_the_default_timing_fits_together() -> None:
+    timing = Timing()
+    assert timing.problems() == []
+    assert timing.schedule_expression == "rate(1 minute)"
+    assert LONGEST_THROTTLED_CALL_SECONDS == 1 + 2 + 4 + 8 + 16
+
+
+@pytest.mark.parametrize(
+    "changes, problem",
+    [
+        ({"window_seconds": 55.0}, "must end before the next scheduled poll (60 s)"),
+        ({"lambda_timeout_seconds": 120.0}, "need 141 s, more than the Lambda timeout (120 s)"),
+        ({"reserve_seconds": 120.0}, "need 201 s, more than the Lambda timeout (180 s)"),
+    ],
+)
+def test_timings_that_do_not_fit_are_named(changes: dict[str, float], problem: str) -> None:
+    (found,) = Timing(**changes).problems()
+    assert problem in found
+
+
+def test_the_lambda_timeout_comes_from_the_construct_through_the_contract() -> None:
+    timing = Timing.from_environment({"LAMBDA_TIMEOUT_SECONDS": "300", "RUNNING_MODEL_STEP_SECONDS": "5"})
+    assert (timing.lambda_timeout_seconds, timing.step_seconds) == (300.0, 5.0)
+    assert Timing(poll_interval_minutes=2).schedule_expression == "rate(2 minutes)"

@@ -35,6 +35,8 @@ SERVICE_TIMEOUT_MIN_SECONDS = 300
 # Prefix of the EventBridge rules and Lambda statement ids the handler creates to poll; the
 # construct scopes the handler's IAM to names starting with it (followed by its own suffix).
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
+# The handler function's timeout in seconds: the handler checks that its looking fits in it.
+LAMBDA_TIMEOUT_ENV = "LAMBDA_TIMEOUT_SECONDS"
 
 # Each resource that wants a model version running owns it through one tag on the version, whose
 # key starts with this prefix; the construct lets the handler add and remove only such tags.

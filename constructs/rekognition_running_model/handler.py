@@ -16,8 +16,9 @@ from .acknowledgements import acknowledge_wildcard_resource
 from .arns import ModelVersionArn
 from .bundling import HANDLER, RUNTIME, handler_code
 
-# One handler invocation looks at its model for up to 50 s, plus up to 60 s for a throttled
-# call with its retries (lambda/running_model/settings.py); this leaves room to answer.
+# One handler invocation looks at its model for up to 50 s, keeps 60 s in reserve and allows 31 s
+# for a throttled call with all its retries; the handler checks that this fits in the timeout it
+# is given (lambda/running_model/settings.py, Timing.problems).
 HANDLER_TIMEOUT = Duration.minutes(3)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -65,7 +66,10 @@ class RunningModelHandler(Construct):
             # CloudFormation and EventBridge invoke asynchronously; a retried request would
             # answer twice, and the next scheduled poll retries anyway.
             retry_attempts=0,
-            environment={contract.POLL_RULE_PREFIX_ENV: self.poll_rule_prefix},
+            environment={
+                contract.POLL_RULE_PREFIX_ENV: self.poll_rule_prefix,
+                contract.LAMBDA_TIMEOUT_ENV: str(int(HANDLER_TIMEOUT.to_seconds())),
+            },
         )
         poll_rules = stack.format_arn(service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*")
         # One invoke permission for every poll rule of this handler (SourceArn is matched as a

@@ -118,11 +118,7 @@ class Reconciler:
             now = self._clock()
             if now >= window.deadline:
                 return Outcome(Result.FAILED, observation, self._late_reason(observation))
-            # Looks keep to a fixed beat from the first one, however long each took; beats that
-            # fall in the quiet time after a start or stop are skipped.
-            while first + beats * self._step < quiet_until:
-                beats += 1
-            next_look = first + beats * self._step
+            beats, next_look = next_look_on_the_beat(first, beats, self._step, quiet_until)
             if next_look - first > window.seconds:
                 return Outcome(Result.PENDING, observation)
             self._sleep(max(0.0, next_look - now))
@@ -144,6 +140,18 @@ class Reconciler:
             f"Timed out waiting for model {self._model.version.label} to be {target}: it is still {state}. "
             "Raise the RunningModel timeout (at most 60 minutes) or check the model in the Rekognition console."
         )
+
+
+def next_look_on_the_beat(first: float, beats: int, step: float, quiet_until: float) -> tuple[int, float]:
+    """The beat (counted from the first look) and the time of the next look.
+
+    Looks keep to a fixed beat from the first one, however long each took, so that they stay
+    ``step`` apart across invocations; beats that fall in the quiet time after the handler's own
+    start or stop (before ``quiet_until``) are skipped.
+    """
+    while first + beats * step < quiet_until:
+        beats += 1
+    return beats, first + beats * step
 
 
 def _units(desired: Desired) -> str:

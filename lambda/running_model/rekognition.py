@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from .decision import Observation
 from .properties import ModelVersion
-
-# The Lambda runtime's boto3 defaults to the 'legacy' retry mode: say what we want.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 6},
-    connect_timeout=5,
-    read_timeout=15,
-    user_agent_extra="rekognition-running-model",
-)
+from .settings import CLIENT_CONFIG
 
 # Errors that a later look may not meet again: the handler waits and tries again.
 TRANSIENT_ERRORS = frozenset(

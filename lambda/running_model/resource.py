@@ -35,8 +35,8 @@ from crhelper import FAILED, CfnResource
 
 from .lifecycle import REGISTERED, PollingSetupError
 from .reasons import shorten
-from .rekognition import CLIENT_CONFIG
 from .response import put_answer
+from .settings import CLIENT_CONFIG
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
     _event: dict[str, Any]
     PhysicalResourceId: str | None
 
-    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int = 1) -> None:
+    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int = 1, schedule_expression: str) -> None:
         super().__init__(
             json_logging=False,
             log_level="INFO",
@@ -71,6 +71,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             sleep_on_delete=0,
         )
         self._rule_prefix = rule_prefix
+        self._schedule_expression = schedule_expression
         self.attributes: dict[str, str] = {}
         self._silent = False
         self._duplicate = False
@@ -203,7 +204,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
     def _put_rule(self) -> str:
         response = self._events_client.put_rule(
             Name=self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"]),
-            ScheduleExpression=f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})",
+            ScheduleExpression=self._schedule_expression,
             State="ENABLED",
             Description=shorten(f"Polls {self._event['LogicalResourceId']} of {self._event['StackId']}", 512),
         )

@@ -1,4 +1,6 @@
-"""Timing of the handler: how often and for how long it looks at a model.
+"""Timing of the handler and its AWS clients: how often and for how long it looks at a model,
+and how long one call may take. These numbers depend on each other; ``Timing.problems`` checks
+that they fit, and the handler refuses to run (answering FAILED, saying why) when they do not.
 
 The defaults are production values. Tests shorten them through the environment variables
 named below, never by changing the defaults.
@@ -10,6 +12,26 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
+
+from botocore.config import Config
+
+from . import contract
+
+# Every AWS client of the handler: explicit retries (the Lambda runtime's boto3 defaults to the
+# 'legacy' mode) and timeouts.
+CLIENT_ATTEMPTS = 6
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": CLIENT_ATTEMPTS},
+    connect_timeout=5,
+    read_timeout=15,
+    user_agent_extra="rekognition-running-model",
+)
+# botocore's standard mode sleeps up to 2**(n-1) s (at most 20 s) before its n-th retry: a call
+# throttled on every attempt gives up after at most this long.
+_MAX_BACKOFF_SECONDS = 20.0
+LONGEST_THROTTLED_CALL_SECONDS = sum(min(2.0**n, _MAX_BACKOFF_SECONDS) for n in range(CLIENT_ATTEMPTS - 1))
+# CloudFormation's default for the handler's Lambda timeout when the construct did not say (180 s).
+_DEFAULT_LAMBDA_TIMEOUT_SECONDS = 180.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +46,8 @@ class Timing:
     - ``quiet_seconds``: after it starts or stops the model, the handler skips looks for this
       long: Rekognition takes minutes to start or stop a model, and the looks saved keep the
       handler within six DescribeProjectVersions calls a minute. Default: 30.
+    - ``lambda_timeout_seconds``: the function's timeout, which the construct passes in the
+      environment (``contract.LAMBDA_TIMEOUT_ENV``). Default: 180.
     - ``deadline_margin_seconds``: the handler gives up this long before CloudFormation's
       ServiceTimeout, to clean up and answer in time. Default: 90.
     - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
@@ -31,6 +55,7 @@ class Timing:
     """
 
     poll_interval_minutes: int = 1
+    lambda_timeout_seconds: float = _DEFAULT_LAMBDA_TIMEOUT_SECONDS
     step_seconds: float = 10.0
     window_seconds: float = 50.0
     quiet_seconds: float = 30.0
@@ -39,14 +64,43 @@ class Timing:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:
-        """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS)."""
+        """Defaults, overridden by ``RUNNING_MODEL_<FIELD>`` variables (e.g. RUNNING_MODEL_STEP_SECONDS),
+        with the Lambda timeout the construct passes."""
         overrides: dict[str, Any] = {}
         for name in _SECONDS_FIELDS:
             raw = environ.get(f"RUNNING_MODEL_{name.upper()}")
             if raw:
                 overrides[name] = float(raw)
+        if environ.get(contract.LAMBDA_TIMEOUT_ENV):
+            overrides["lambda_timeout_seconds"] = float(environ[contract.LAMBDA_TIMEOUT_ENV])
         return replace(cls(), **overrides)
+
+    @property
+    def schedule_expression(self) -> str:
+        """The poll rules' EventBridge schedule."""
+        minutes = self.poll_interval_minutes
+        return f"rate({minutes} minute{'s' if minutes != 1 else ''})"
+
+    def problems(self) -> list[str]:
+        """What does not fit together; empty when the handler can run with these numbers."""
+        found = []
+        interval = self.poll_interval_minutes * 60
+        if self.window_seconds + self.step_seconds > interval:
+            found.append(
+                f"the looking window ({self.window_seconds:g} s) and one step ({self.step_seconds:g} s) must end "
+                f"before the next scheduled poll ({interval:g} s), or two invocations overlap"
+            )
+        needed = self.window_seconds + self.reserve_seconds + LONGEST_THROTTLED_CALL_SECONDS
+        if needed > self.lambda_timeout_seconds:
+            found.append(
+                f"the window ({self.window_seconds:g} s), the reserve ({self.reserve_seconds:g} s) and the longest "
+                f"throttled call ({LONGEST_THROTTLED_CALL_SECONDS:g} s) need {needed:g} s, more than the Lambda "
+                f"timeout ({self.lambda_timeout_seconds:g} s)"
+            )
+        return found
 
 
 # Every timing in seconds can be overridden from the environment.
-_SECONDS_FIELDS = tuple(field.name for field in fields(Timing) if field.name.endswith("_seconds"))
+_SECONDS_FIELDS = tuple(
+    field.name for field in fields(Timing) if field.name.endswith("_seconds") and field.name != "lambda_timeout_seconds"
+)
