@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from running_model.properties import InvalidPropertiesError, ModelVersion, parse
+from running_model.model_version import ModelVersion
+from running_model.properties import InvalidPropertiesError, parse, service_timeout
 from running_model.reasons import REASON_LIMIT, shorten
 
 ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/version/widgets.2026-01-05T10.00.00/1767607200000"
@@ -13,23 +14,24 @@ PROJECT_ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/176700
 
 def test_strings_become_numbers_and_defaults_apply() -> None:
     spec = parse({"ServiceToken": "arn:aws:lambda:x", "ProjectVersionArn": ARN})
-    assert (spec.min_units, spec.max_units, spec.project_arn, spec.service_timeout_seconds) == (1, None, None, 3600)
+    assert (spec.min_units, spec.max_units, spec.project_arn) == (1, None, None)
+    assert service_timeout({"ProjectVersionArn": ARN}) == 3600
     assert spec.version.region == "eu-west-1"
     assert spec.version.project == "widgets"
     assert spec.version.version == "widgets.2026-01-05T10.00.00"
 
 
 def test_every_property_is_read() -> None:
-    spec = parse(
-        {
-            "ProjectVersionArn": ARN,
-            "MinInferenceUnits": "2",
-            "MaxInferenceUnits": "5",
-            "ProjectArn": PROJECT_ARN,
-            "ServiceTimeout": "1200",
-        }
-    )
-    assert (spec.min_units, spec.max_units, spec.project_arn, spec.service_timeout_seconds) == (2, 5, PROJECT_ARN, 1200)
+    properties = {
+        "ProjectVersionArn": ARN,
+        "MinInferenceUnits": "2",
+        "MaxInferenceUnits": "5",
+        "ProjectArn": PROJECT_ARN,
+        "ServiceTimeout": "1200",
+    }
+    spec = parse(properties)
+    assert (spec.min_units, spec.max_units, spec.project_arn) == (2, 5, PROJECT_ARN)
+    assert service_timeout(properties) == 1200
 
 
 @pytest.mark.parametrize(

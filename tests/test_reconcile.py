@@ -13,8 +13,8 @@ import pytest
 
 from running_model.decision import Desired, Observation
 from running_model.lifecycle import DEADLINE, PROJECT_ARN, Lifecycle, PollingSetupError
+from running_model.model_version import ModelVersion
 from running_model.ownership import Owner
-from running_model.properties import ModelVersion
 from running_model.reconcile import Reconciler, Result, Window, next_look_on_the_beat
 from running_model.rekognition import RekognitionError
 from running_model.settings import LONGEST_THROTTLED_CALL_SECONDS, Timing

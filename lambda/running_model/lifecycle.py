@@ -34,8 +34,9 @@ from typing import Any, Protocol, TypeVar
 
 from . import contract
 from .decision import RUNNING, STOPPED_STATE, Desired, Observation
+from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, owners, request_of
-from .properties import InvalidPropertiesError, ModelVersion, parse, project_arn_for, service_timeout
+from .properties import InvalidPropertiesError, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionError, make_client
 from .settings import Timing
@@ -115,8 +116,8 @@ def failed(reason: str, physical_id: str | None = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, physical_id=physical_id)
 
 
-class Connections:
-    """Clients for model versions, in their own regions (which may differ from the handler's).
+class RekognitionClients:
+    """A cache of Rekognition clients per region (a model's region may differ from the handler's).
 
     One Rekognition client per region, made at first use and kept: a warm Lambda container
     reuses it at every poll.
@@ -143,7 +144,7 @@ class Lifecycle:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._timing = timing
-        self._model_factory = model_factory or Connections()
+        self._model_factory = model_factory or RekognitionClients()
         self._clock = clock
         self._sleep = sleep
 

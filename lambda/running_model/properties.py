@@ -8,39 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import contract
+from .model_version import ModelVersion
 from .reasons import quote
 
-_VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
 
 
 class InvalidPropertiesError(ValueError):
     """One or more properties are wrong; the message names each one and the fix."""
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """A Rekognition Custom Labels model version, as its ARN describes it."""
-
-    arn: str
-    partition: str
-    region: str
-    account: str
-    project: str
-    version: str
-
-    @classmethod
-    def from_arn(cls, arn: object) -> ModelVersion | None:
-        """The version that ``arn`` names, or None when it is not a project version ARN."""
-        match = _VERSION_ARN.match(arn) if isinstance(arn, str) else None
-        if not match:
-            return None
-        return cls(arn=arn, **match.groupdict())  # type: ignore[arg-type]
-
-    @property
-    def label(self) -> str:
-        """Short name for messages: ``project/version``."""
-        return f"{self.project}/{self.version}"
 
 
 @dataclass(frozen=True)
@@ -51,7 +26,6 @@ class ModelSpec:
     min_units: int
     max_units: int | None
     project_arn: str | None
-    service_timeout_seconds: int
 
 
 def parse(properties: Mapping[str, Any]) -> ModelSpec:
@@ -78,10 +52,10 @@ def parse(properties: Mapping[str, Any]) -> ModelSpec:
             f"({min_units}): raise it or leave it out"
         )
     project_arn = _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, problems)
-    timeout = service_timeout(properties, problems)
+    service_timeout(properties, problems)  # checked with the rest; the lifecycle reads it when it sets the deadline
     if problems or version is None or min_units is None:
         raise InvalidPropertiesError("Invalid properties: " + "; ".join(problems))
-    return ModelSpec(version, min_units, max_units, project_arn, timeout)
+    return ModelSpec(version, min_units, max_units, project_arn)
 
 
 def service_timeout(properties: Mapping[str, Any], problems: list[str] | None = None) -> int:

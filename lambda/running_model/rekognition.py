@@ -8,7 +8,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from .decision import Observation
-from .properties import ModelVersion
+from .model_version import ModelVersion
 from .settings import CLIENT_CONFIG
 
 # Errors that a later look may not meet again: the handler waits and tries again.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from running_model.properties import ModelVersion
+from running_model.model_version import ModelVersion
 
 from fakes.cloudformation import Answer, ResponseEndpoint, event
 from lambda_runtime import LambdaService
