@@ -102,7 +102,11 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         cannot be set up.
         """
         name = self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"])
-        if self._targets_of(name) is not None:
+        try:
+            polled_already = self._targets_of(name) is not None
+        except _AWS_ERRORS as error:
+            raise PollingSetupError(f"Could not set up polling with EventBridge: {_describe(error)}") from error
+        if polled_already:
             logger.info("This request is being polled already (it was delivered twice)")
             self._duplicate = True
             return False
