@@ -22,9 +22,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(ROOT / "lambda"), str(ROOT / "tests"), str(ROOT / "constructs")]
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # Node 24 for jsii
 
-from fakes.aws import moto_server  # noqa: E402
 from report import Summary, plot, table  # noqa: E402
 from simulation import Deployment, Simulation  # noqa: E402
+from support.fakes.aws import moto_server  # noqa: E402
 from synth_scale import synthesize  # noqa: E402
 
 SEED = 20261127

@@ -17,9 +17,9 @@ import botocore.endpoint
 import running_model.resource
 
 import handlers
-from fakes.aws import REGION, create_function, permission_statements
-from fakes.rekognition import FakeRekognition
 from lambda_sim import AnswerBook, SimulatedEventBridge, SimulatedLambda
+from support.fakes.aws import REGION, create_function, permission_statements
+from support.fakes.rekognition import FakeRekognition
 from virtual_time import VirtualClock
 
 STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/Bench/4b7e5a40-0000-11f1-8000-0a1b2c3d4e5f"

@@ -3,7 +3,7 @@
 The construct records them with aws-cdk-lib's own ``Validations.of(...).acknowledge`` (the
 mechanism cdk-nag 3 reads), so the library does not depend on cdk-nag. Each one names the
 exact finding: AwsSolutions-IAM5 reports a wildcard resource as ``Resource::<resource>``, with
-intrinsics flattened the way ``finding_text`` does; tests/test_nag.py checks that they match.
+intrinsics flattened the way ``finding_text`` does; tests/static/test_nag.py checks that they match.
 """
 
 from __future__ import annotations

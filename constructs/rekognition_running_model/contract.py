@@ -1,6 +1,6 @@
 """The resource contract, construct side. Its twin is lambda/running_model/contract.py.
 
-tests/test_contract.py checks that both sides agree, so keep every name here and there.
+tests/static/test_contract.py checks that both sides agree, so keep every name here and there.
 """
 
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"

@@ -106,9 +106,10 @@ class RunningModelHandler(Construct):
                     resources=[self.function.function_arn],
                     conditions={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
                 ),
+                # Reading the policy finds locks that a killed invocation left behind, to release them.
                 iam.PolicyStatement(
-                    sid="ReleaseAnswerLock",
-                    actions=["lambda:RemovePermission"],
+                    sid="ReleaseAnswerLocks",
+                    actions=["lambda:GetPolicy", "lambda:RemovePermission"],
                     resources=[self.function.function_arn],
                 ),
             ],

@@ -1,6 +1,6 @@
 """The resource contract, handler side. Its twin is constructs/rekognition_running_model/contract.py.
 
-tests/test_contract.py checks that both sides agree, so keep every name here and there.
+tests/static/test_contract.py checks that both sides agree, so keep every name here and there.
 """
 
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"

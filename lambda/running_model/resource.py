@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 _RULE_NAME_LIMIT = 64
 _SUFFIX = 8
 _TARGET_ID = "1"
+_ANSWER_LOCK_SUFFIX = "-answer"
 _AWS_ERRORS = (ClientError, BotoCoreError)
 
 
@@ -170,7 +171,9 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self._silent = False
         self._duplicate = False
         self._answer_lock = None
-        return bool(super()._crhelper_init(event, context))
+        if not self._init_failed and "CrHelperPoll" not in event:  # a request's first invocation
+            self._release_stale_answer_locks(context.function_name)
+        return bool(super()._crhelper_init(event, context))  # runs the registered function
 
     def _polling_init(self, event: dict[str, Any]) -> None:
         if self._duplicate:
@@ -278,7 +281,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
 
     def _lock_answer(self, rule_name: str, rule_arn: str) -> bool:
         """True when this invocation may answer the request polled by ``rule_name``."""
-        statement_id = f"{rule_name}-answer"
+        statement_id = f"{rule_name}{_ANSWER_LOCK_SUFFIX}"
         try:
             self._lambda_client.add_permission(
                 FunctionName=self._context.function_name,
@@ -305,6 +308,27 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             pass
         except _AWS_ERRORS as error:
             logger.error("Could not remove the answer lock %s (%s): remove it by hand", statement_id, _describe(error))
+
+    def _release_stale_answer_locks(self, function_name: str) -> None:
+        """Remove the answer locks whose rule is gone: an invocation that Lambda killed while it
+        held one never released it, and once its rule is gone the lock guards nothing (a poll
+        that gets the lock then finds no rule and does not answer). Failures are only logged."""
+        try:
+            policy = json.loads(self._lambda_client.get_policy(FunctionName=function_name)["Policy"])
+            locks = [
+                str(statement["Sid"])
+                for statement in policy.get("Statement", [])
+                if str(statement.get("Sid", "")).startswith(self._rule_prefix)
+                and str(statement["Sid"]).endswith(_ANSWER_LOCK_SUFFIX)
+            ]
+            for lock in locks:
+                if self._targets_of(lock.removesuffix(_ANSWER_LOCK_SUFFIX)) is None:
+                    logger.warning("Removing the answer lock %s, left by an invocation that did not finish", lock)
+                    self._lambda_client.remove_permission(FunctionName=function_name, StatementId=lock)
+        except self._lambda_client.exceptions.ResourceNotFoundException:
+            pass  # no resource policy, or another invocation removed the lock first
+        except _AWS_ERRORS as error:
+            logger.warning("Could not look for answer locks left behind (%s)", _describe(error))
 
     # EventBridge.
 

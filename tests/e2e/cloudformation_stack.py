@@ -11,8 +11,8 @@ from typing import Any
 
 from running_model.model_version import ModelVersion
 
-from fakes.cloudformation import Answer, ResponseEndpoint, event
 from lambda_runtime import LambdaService
+from support.fakes.cloudformation import Answer, ResponseEndpoint, event
 
 
 class StackHangError(AssertionError):

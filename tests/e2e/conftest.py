@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from fakes.aws import moto_server
 from harness import FAST, Deployment, World, make_world
 from lambda_runtime import runtime_site, synthesize
+from support.fakes.aws import moto_server
 
 
 @pytest.fixture(scope="session")

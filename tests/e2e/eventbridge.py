@@ -13,8 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from fakes.aws import poll_rules
 from lambda_runtime import LambdaService
+from support.fakes.aws import poll_rules
 
 _RATE = re.compile(r"^rate\((\d+) minutes?\)$")
 

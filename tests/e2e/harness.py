@@ -18,10 +18,10 @@ from running_model.settings import Timing
 
 from cloudformation_stack import CloudFormationStack
 from eventbridge import EventBridgeScheduler
-from fakes.aws import REGION, create_function, permission_statements, poll_rules
-from fakes.cloudformation import ResponseEndpoint
-from fakes.rekognition import FakeRekognition
 from lambda_runtime import STACK, LambdaService, SynthesizedFunction
+from support.fakes.aws import REGION, create_function, permission_statements, poll_rules
+from support.fakes.cloudformation import ResponseEndpoint
+from support.fakes.rekognition import FakeRekognition
 
 # The production timing of lambda/running_model/settings.py, in minutes of the schedule.
 PRODUCTION_TIMING_MINUTES = {

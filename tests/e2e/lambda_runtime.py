@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.paths import ROOT
+
 BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap.py"
 STACK = "RunningModelExample"
 # What the Lambda Python runtime provides: boto3 and what it needs, nothing else.

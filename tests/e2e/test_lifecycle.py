@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness import World
-from testdata import version_arn
+from support.testdata import version_arn
 
 ARN = version_arn("widgets", "v1")
 NEW_ARN = version_arn("widgets", "v2")

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import FAST, Deployment, World, make_world
-from testdata import version_arn
+from support.testdata import version_arn
 
 VERSIONS = (version_arn("widgets", "v1"), version_arn("widgets", "v2"))
 OPERATIONS = ("DescribeProjects", "DescribeProjectVersions", "StartProjectVersion", "StopProjectVersion")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import Deployment, World, make_world
-from testdata import version_arn
+from support.testdata import version_arn
 
 ARN = version_arn("widgets", "v1")
 

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from harness import FAST, Deployment
-from testdata import project_arn, version_arn
+from support.testdata import project_arn, version_arn
 from whole_stack import (
     CREATE_COMPLETE,
     DELETE_COMPLETE,

@@ -48,12 +48,12 @@ from typing import Any
 from running_model.reasons import REASON_LIMIT
 
 from eventbridge import EventBridgeScheduler
-from fakes.aws import REGION, client, create_function, permission_statements, poll_rules
-from fakes.cloudformation import Answer, ResponseEndpoint, event
-from fakes.iam import RolePolicy
-from fakes.rekognition import FakeRekognition
 from harness import LAMBDA_TIMEOUT_SECONDS, PRODUCTION_TIMING_MINUTES, RESERVE_SECONDS, Deployment
 from lambda_runtime import ROOT, STACK, LambdaService
+from support.fakes.aws import REGION, client, create_function, permission_statements, poll_rules
+from support.fakes.cloudformation import Answer, ResponseEndpoint, event
+from support.fakes.iam import RolePolicy
+from support.fakes.rekognition import FakeRekognition
 
 ACCOUNT = "111122223333"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"

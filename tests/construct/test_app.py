@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 BIN = Path(sys.executable).parent
 STACK = "RunningModelExample"
 

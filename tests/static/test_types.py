@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
 
 # The handler runs on Lambda's boto3, which has no type information; crhelper ships stubs of its
 # public API only, while the handler extends CfnResource through its private hooks: both are Any.

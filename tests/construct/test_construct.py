@@ -14,7 +14,7 @@ from aws_cdk.assertions import Match, Template
 from rekognition_running_model import RunningModel
 from rekognition_running_model.handler import poll_rule_prefix
 
-from testdata import project_arn, version_arn
+from support.testdata import project_arn, version_arn
 
 HANDLER_TYPE = "AWS::Lambda::Function"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"
@@ -198,6 +198,7 @@ def test_every_statement_of_the_handler_role(three_models: Template) -> None:
         "events:PutTargets",
         "events:RemoveTargets",
         "lambda:AddPermission",
+        "lambda:GetPolicy",
         "lambda:RemovePermission",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -255,10 +256,10 @@ def test_polling_is_scoped_to_the_handlers_rules_with_one_invoke_permission(thre
                         "Sid": "TakeAnswerLock",
                     },
                     {
-                        "Action": "lambda:RemovePermission",
+                        "Action": ["lambda:GetPolicy", "lambda:RemovePermission"],
                         "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
                         "Effect": "Allow",
-                        "Sid": "ReleaseAnswerLock",
+                        "Sid": "ReleaseAnswerLocks",
                     },
                 ]
             }

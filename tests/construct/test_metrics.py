@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 from rekognition_running_model import RunningModel
 from rekognition_running_model.arns import ModelVersionArn
 
-from testdata import version_arn
+from support.testdata import version_arn
 
 HELPERS: list[tuple[Callable[[RunningModel], cloudwatch.Metric], str, str]] = [
     (lambda m: m.metric_in_service_inference_units(), "InServiceInferenceUnits", "Average"),

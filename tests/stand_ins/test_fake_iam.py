@@ -12,8 +12,8 @@ from aws_cdk.assertions import Template
 
 from rekognition_running_model import RunningModel
 
-from fakes.iam import RolePolicy, UnsupportedIntrinsicError
-from testdata import ACCOUNT, REGION, project_arn, version_arn
+from support.fakes.iam import RolePolicy, UnsupportedIntrinsicError
+from support.testdata import ACCOUNT, REGION, project_arn, version_arn
 
 MODEL = version_arn("widgets", "v1")
 VERSIONS = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/widgets/version/*"

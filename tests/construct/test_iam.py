@@ -20,9 +20,8 @@ from botocore import xform_name
 
 from rekognition_running_model import RunningModel
 
-from testdata import project_arn, version_arn
-
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+from support.testdata import project_arn, version_arn
 
 # boto3 operation the handler calls -> the IAM action it needs.
 HANDLER_CALLS = {
@@ -40,6 +39,7 @@ HANDLER_CALLS = {
     "delete_rule": "events:DeleteRule",
     "add_permission": "lambda:AddPermission",
     "remove_permission": "lambda:RemovePermission",
+    "get_policy": "lambda:GetPolicy",
 }
 # Not boto3 calls: the Lambda runtime writes the function's logs with the function's role.
 RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -180,7 +180,7 @@ def test_the_statements_name_their_resources(template: Template) -> None:
     ):
         (rules,) = by_action[action]
         assert rules["Fn::Join"][1][-1] == f":rule/{prefix}*"
-    for action in ("lambda:AddPermission", "lambda:RemovePermission"):
+    for action in ("lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission"):
         assert by_action[action] == [{"Fn::GetAtt": [function_id, "Arn"]}], action
     (log_group_id,) = template.find_resources("AWS::Logs::LogGroup")
     for action in RUNTIME_ACTIONS:

@@ -17,7 +17,8 @@ import pytest
 
 from rekognition_running_model import bundling
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 BIN = Path(sys.executable).parent
 # What a build needs: the rest of the repo (tests, cdk.json, app.py...) is not part of the library.
 BUILD_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")

@@ -19,7 +19,7 @@ from running_model.reconcile import Reconciler, Result, Window, next_look_on_the
 from running_model.rekognition import RekognitionError
 from running_model.settings import LONGEST_THROTTLED_CALL_SECONDS, Timing
 
-from testdata import version_arn
+from support.testdata import version_arn
 
 ARN = version_arn()
 VERSION = ModelVersion.from_arn(ARN)

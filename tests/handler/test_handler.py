@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from fakes.aws import client, create_function, fail_calls, moto_server, permission_statements
-from fakes.cloudformation import Answer, ResponseEndpoint, event
-from fakes.rekognition import FakeRekognition
-from testdata import REGION, version_arn
-from world import FAST_TIMING, World, load_handler
+from support.fakes.aws import client, create_function, fail_calls, moto_server, permission_statements
+from support.fakes.cloudformation import Answer, ResponseEndpoint, event
+from support.fakes.rekognition import FakeRekognition
+from support.testdata import REGION, version_arn
+from support.world import FAST_TIMING, World, load_handler
 
 ARN = version_arn("widgets", "v1")
 NEW_ARN = version_arn("widgets", "v2")
@@ -578,3 +578,26 @@ def test_a_handler_whose_timing_does_not_fit_answers_every_request_failed_saying
     assert answer.status == "FAILED"
     assert answer.reason.startswith("The handler's timing does not fit: the window (0.3 s), the reserve (60 s)")
     assert world.rekognition.calls == []
+
+
+def test_an_answer_lock_left_by_a_killed_invocation_is_removed_by_the_next_request(world: World) -> None:
+    """Lambda can kill an invocation between taking the lock and releasing it. Once its rule is gone
+    the lock guards nothing, so the next request removes it; a lock whose rule exists is kept."""
+    lambda_ = client("lambda", world.aws_endpoint)
+    events = client("events", world.aws_endpoint)
+    in_progress = f"{world.rule_prefix}Other-0123456789abcdef"
+    events.put_rule(Name=in_progress, ScheduleExpression="rate(1 minute)")
+    for rule in (f"{world.rule_prefix}Gone-0123456789abcdef", in_progress):
+        lambda_.add_permission(
+            FunctionName=world.function_name,
+            StatementId=f"{rule}-answer",
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=f"arn:aws:events:{REGION}:123456789012:rule/{rule}",
+        )
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    assert create(world).status == "SUCCESS"
+    remaining = [statement["Sid"] for statement in permission_statements(world.aws_endpoint, world.function_name)]
+    assert remaining == [f"{in_progress}-answer"]
+    events.delete_rule(Name=in_progress)
+    lambda_.remove_permission(FunctionName=world.function_name, StatementId=f"{in_progress}-answer")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import re
-from pathlib import Path
 
 import pytest
 from crhelper import CfnResource
@@ -16,7 +15,7 @@ from crhelper import CfnResource
 from rekognition_running_model.bundling import CRHELPER_VERSION, check_crhelper_version
 from running_model.resource import PollingResource
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
 
 # crhelper's methods that PollingResource overrides or calls, with their parameters in crhelper.
 METHODS = {

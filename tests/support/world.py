@@ -12,15 +12,14 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from fakes.aws import permission_statements, poll_rules
-from fakes.cloudformation import Answer, ResponseEndpoint
-from fakes.rekognition import FakeRekognition
+from support.fakes.aws import permission_statements, poll_rules
+from support.fakes.cloudformation import Answer, ResponseEndpoint
+from support.fakes.rekognition import FakeRekognition
+from support.paths import HANDLER_INDEX as INDEX
 
-INDEX = Path(__file__).resolve().parent.parent / "lambda" / "index.py"
 # Short production-shaped timing: seconds become tenths.
 FAST_TIMING = {
     "RUNNING_MODEL_STEP_SECONDS": "0.05",

@@ -19,9 +19,8 @@ from constructs import IConstruct
 from rekognition_running_model import RunningModel
 from rekognition_running_model.acknowledgements import finding_text
 
-from testdata import project_arn, version_arn
-
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+from support.testdata import project_arn, version_arn
 
 
 def findings(app: cdk.App) -> list[str]:
@@ -178,7 +177,7 @@ def test_finding_text_flattens_intrinsics_as_cdk_nag_reports_them(value: Any, te
 
 
 def test_cfn_lint_finds_nothing_in_a_user_apps_templates(tmp_path: Path) -> None:
-    """cfn-lint on every template a user's app synthesizes (the example app's: tests/test_app.py)."""
+    """cfn-lint on every template a user's app synthesizes (the example app's: tests/construct/test_app.py)."""
     import subprocess
 
     user_app(tmp_path).synth()

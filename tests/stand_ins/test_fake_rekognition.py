@@ -14,8 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fakes.iam import RolePolicy
-from fakes.rekognition import FakeRekognition
+from support.fakes.iam import RolePolicy
+from support.fakes.rekognition import FakeRekognition
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -4,13 +4,13 @@ real handler. No timing targets here: `make bench` measures and prints them."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from support.paths import BENCHMARKS
+
 sys.path.insert(0, str(BENCHMARKS))
 
-from fakes.aws import moto_server  # noqa: E402
 from simulation import Deployment, Simulation  # noqa: E402
+from support.fakes.aws import moto_server  # noqa: E402
 from virtual_time import VirtualClock  # noqa: E402
 
 

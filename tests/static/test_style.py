@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
+
 RUFF = Path(sys.executable).parent / "ruff"
 SOURCES = ["app.py", "benchmarks", "constructs", "lambda", "tests"]
 

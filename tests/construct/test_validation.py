@@ -9,7 +9,7 @@ import pytest
 
 from rekognition_running_model import RunningModel
 
-from testdata import project_arn, version_arn
+from support.testdata import project_arn, version_arn
 
 
 def declare(**props: Any) -> RunningModel:

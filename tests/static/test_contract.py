@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+from support.paths import ROOT
 
 
 def load(path: Path, name: str) -> ModuleType:
