@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import FAST, Deployment, World, make_world
+from harness import FAST, SLOW, Deployment, World, make_world
 from lambda_runtime import runtime_site, synthesize
 from support.fakes.aws import moto_server
 
@@ -25,3 +25,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def e2e_world(deployment: Deployment, tmp_path: Path) -> Iterator[World]:
     """A world on the compressed clock (one minute = ``FAST`` seconds)."""
     yield from make_world(deployment, tmp_path, FAST)
+
+
+@pytest.fixture
+def slow_world(deployment: Deployment, tmp_path: Path) -> Iterator[World]:
+    """A world on a less compressed clock (one minute = ``SLOW`` seconds)."""
+    yield from make_world(deployment, tmp_path, SLOW)

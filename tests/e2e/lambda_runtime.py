@@ -1,5 +1,9 @@
 """The handler as Lambda runs it: the asset from cdk.out, in a process of its own whose Python
-has nothing but boto3, with a clock counting down from the function's timeout and a kill at the end.
+has nothing but boto3, with a clock counting down from the function's timeout and an end at its end.
+
+A busy machine may take seconds to start Python, which on a compressed schedule are minutes:
+``LambdaService.startup_seconds_since`` measures that time, so that the stand-ins for AWS can
+leave it out of the timeouts they enforce.
 """
 
 from __future__ import annotations
@@ -75,13 +79,24 @@ def runtime_site(directory: Path) -> Path:
     return directory
 
 
+# Exit status of an invocation that bootstrap.py ended at its timeout.
+TIMED_OUT = 124
+# Ends a process that outlives its timeout many times over (a hung interpreter), whatever the load.
+_HUNG_FACTOR = 10
+
+
 @dataclass
 class Invocation:
     event: dict[str, Any]
     started: float
+    handler_started: float = 0.0  # when the init phase ended (bootstrap's START line); 0 until then
     ended: float = 0.0
     killed: bool = False
     output: str = ""
+
+    def startup_seconds(self, now: float) -> float:
+        """How long the process took to reach the handler (so far, if it has not yet)."""
+        return (self.handler_started or self.ended or now) - self.started
 
 
 @dataclass
@@ -127,6 +142,12 @@ class LambdaService:
         for thread in threads:
             thread.join(max(0.0, limit - time.monotonic()))
 
+    def startup_seconds_since(self, moment: float) -> float:
+        """The time spent starting processes, summed over the invocations invoked since ``moment``."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(i.startup_seconds(now) for i in self.invocations if i.started >= moment)
+
     def running(self) -> int:
         with self._lock:
             return sum(1 for thread in self._threads if thread.is_alive())
@@ -171,11 +192,21 @@ class LambdaService:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
         )
+        hung = threading.Timer(self.timeout_seconds * _HUNG_FACTOR, process.kill)
+        hung.start()
         try:
-            output, _ = process.communicate(json.dumps(invocation.event), timeout=self.timeout_seconds)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-            invocation.killed = True
-        invocation.output = output
+            assert process.stdin and process.stdout
+            process.stdin.write(json.dumps(invocation.event))
+            process.stdin.close()
+            lines = []
+            for line in process.stdout:
+                if line == "START\n" and not invocation.handler_started:
+                    invocation.handler_started = time.monotonic()
+                    continue
+                lines.append(line)
+            process.wait()
+        finally:
+            hung.cancel()
+        invocation.killed = process.returncode in (TIMED_OUT, -9)
+        invocation.output = "".join(lines)
         invocation.ended = time.monotonic()

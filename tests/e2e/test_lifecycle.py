@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness import World
+from harness import SLOW, World
 from support.testdata import version_arn
 
 ARN = version_arn("widgets", "v1")
@@ -139,13 +139,15 @@ def test_a_model_still_training_is_waited_for(e2e_world: World) -> None:
     assert e2e_world.rekognition.status(ARN) == "RUNNING"
 
 
-def test_a_deadline_while_starting_fails_then_stops_the_model_once_started(e2e_world: World) -> None:
-    e2e_world.rekognition.add_model(ARN, start_seconds=7, stop_seconds=1)
-    created = e2e_world.stack.deploy(ProjectVersionArn=ARN, timeout_minutes=5)
+def test_a_deadline_while_starting_fails_then_stops_the_model_once_started(slow_world: World) -> None:
+    # The Create gives up 1.5 minutes before its 5-minute timeout, with the model still starting; its
+    # rollback Delete, with the same timeout, waits for the start (5.25 minutes in all) and stops it.
+    slow_world.rekognition.add_model(ARN, start_seconds=5.25 * SLOW, stop_seconds=0.5 * SLOW)
+    created = slow_world.stack.deploy(ProjectVersionArn=ARN, timeout_minutes=5)
     assert created.status == "FAILED"
     assert created.reason.startswith("Timed out waiting for model widgets/v1 to be RUNNING: it is still STARTING.")
-    e2e_world.settle()
-    assert e2e_world.rekognition.status(ARN) == "STOPPED"
+    slow_world.settle()
+    assert slow_world.rekognition.status(ARN) == "STOPPED"
 
 
 def test_a_failed_update_rolls_back_to_the_running_version(e2e_world: World) -> None:

@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import FAST, Deployment
+from harness import FAST, SLOW, Deployment
 from support.testdata import project_arn, version_arn
 from whole_stack import (
     CREATE_COMPLETE,
@@ -39,9 +39,6 @@ ALPHA = version_arn("widgets", "alpha")
 BETA = version_arn("widgets", "beta")
 ELSEWHERE = "arn:aws:rekognition:eu-west-1:444455556666:project/gadgets/version/v1/1767607200000"
 BILLED = ("STARTING", "RUNNING")
-# For flows with a 5-minute timeout: two seconds a minute leave the handler's compressed margin (90 s
-# of the schedule: 3 s) and a Delete waiting out a start that outlasted the timeout room on a busy machine.
-SLOW = 2.0
 
 
 @pytest.fixture(scope="session")

@@ -47,19 +47,18 @@ from typing import Any
 
 from running_model.reasons import REASON_LIMIT
 
+from cloudformation_stack import ANSWER_SLACK_SECONDS
 from eventbridge import EventBridgeScheduler
 from harness import LAMBDA_TIMEOUT_SECONDS, PRODUCTION_TIMING_MINUTES, RESERVE_SECONDS, Deployment
-from lambda_runtime import ROOT, STACK, LambdaService
+from lambda_runtime import STACK, LambdaService
 from support.fakes.aws import REGION, client, create_function, permission_statements, poll_rules
 from support.fakes.cloudformation import Answer, ResponseEndpoint, event
 from support.fakes.iam import RolePolicy
 from support.fakes.rekognition import FakeRekognition
+from support.paths import ROOT
 
 ACCOUNT = "111122223333"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"
-# Not compressed: a busy machine's own delays (a process starting, a CPU shared by four workers)
-# are not part of the schedule, so CloudFormation waits this much longer than ServiceTimeout.
-ANSWER_SLACK_SECONDS = 5.0
 # CloudFormation's own timeout of a custom resource without ServiceTimeout, in schedule minutes.
 DEFAULT_TIMEOUT_MINUTES = 60
 # After a flow: how long to wait for poll rules to go and invocations to end, in schedule minutes
@@ -163,7 +162,9 @@ class Request:
     event: dict[str, Any]
     properties: dict[str, str]
     sent_at: float
-    deadline: float  # when CloudFormation stops waiting: ServiceTimeout (plus slack) after sending
+    # When CloudFormation stops waiting: ServiceTimeout (plus slack) after sending, plus the time
+    # processes took to start meanwhile (Cloud.startup_seconds_since).
+    deadline: float
     answer: Answer | None = None
     cancelled: bool = False  # CloudFormation stopped waiting: another resource failed
     timed_out: bool = False  # no answer within ServiceTimeout
@@ -325,6 +326,11 @@ class Cloud:
         self.stacks.append(stack)
         return stack
 
+    def startup_seconds_since(self, moment: float) -> float:
+        """The time every handler's invocations since ``moment`` took to start their processes:
+        left out of every timeout here (see LambdaService.startup_seconds_since)."""
+        return sum(h.lambda_service.startup_seconds_since(moment) for h in self.handlers)
+
     def minutes(self, minutes: float) -> float:
         """Seconds of wall time that ``minutes`` of the schedule last."""
         return minutes * self.seconds_per_minute
@@ -397,8 +403,9 @@ class Cloud:
 
         Rules of a deleted handler with no invocation running can never go: stop waiting then.
         """
-        limit = time.monotonic() + LAMBDA_TIMEOUT_SECONDS + self.minutes(SETTLE_MINUTES)
+        began = time.monotonic()
         while True:
+            limit = began + LAMBDA_TIMEOUT_SECONDS + self.minutes(SETTLE_MINUTES) + self.startup_seconds_since(began)
             left = {h.name: [r["Name"] for r in poll_rules(self.aws_endpoint, h.rule_prefix)] for h in self.handlers}
             running = sum(h.lambda_service.running() for h in self.handlers)
             stuck = all(h.deleted for h in self.handlers if left[h.name])
@@ -708,7 +715,7 @@ class Stack:
                 answers = self.cloud.responses.answers_to(request.request_id)
                 if answers:
                     request.answer = answers[0]
-                elif now >= request.deadline:
+                elif now >= request.deadline + self.cloud.startup_seconds_since(request.sent_at):
                     request.timed_out = True
 
     def _await_all(self, requests: Sequence[Request]) -> None:
