@@ -1,15 +1,13 @@
 """The resource contract, construct side. Its twin is lambda/running_model/contract.py.
 
 tests/static/test_contract.py checks that both sides agree, so keep every name here and there.
+Only what both halves use belongs here; what one half alone needs lives in that half.
 """
-
-RESOURCE_TYPE = "Custom::RekognitionRunningModel"
 
 PROP_PROJECT_VERSION_ARN = "ProjectVersionArn"
 PROP_MIN_INFERENCE_UNITS = "MinInferenceUnits"
 PROP_MAX_INFERENCE_UNITS = "MaxInferenceUnits"
 PROP_PROJECT_ARN = "ProjectArn"
-PROP_SERVICE_TIMEOUT = "ServiceTimeout"
 
 ATTR_PROJECT_VERSION_ARN = "ProjectVersionArn"
 ATTR_STATUS = "Status"
@@ -26,11 +24,16 @@ PROJECT_ARN_PATTERN = (
     r"project/(?P<project>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
 )
 
+# How both halves word a bad property, at synth time and in a FAILED answer alike.
+PROBLEM_FORMAT = "{name}: received {received}; expected {expected}"
+PROJECT_VERSION_ARN_SHAPE = (
+    "arn:<partition>:rekognition:<region>:<account>:project/<name>/version/<version>/<timestamp>"
+)
+PROJECT_ARN_SHAPE = "arn:<partition>:rekognition:<region>:<account>:project/<name>/<timestamp>"
+
 # Rekognition allows 1 inference unit at least; CloudFormation allows a custom resource 1 hour at most.
 MIN_INFERENCE_UNITS_FLOOR = 1
 SERVICE_TIMEOUT_MAX_SECONDS = 3600
-# Shorter timeouts leave no time to poll, clean up and answer (see settings.Timing.deadline_margin_seconds).
-SERVICE_TIMEOUT_MIN_SECONDS = 300
 
 # Prefix of the EventBridge rules and Lambda statement ids the handler creates to poll; the
 # construct scopes the handler's IAM to names starting with it (followed by its own suffix).

@@ -13,10 +13,12 @@ from . import contract, metrics
 from .arns import ModelVersionArn
 from .handler import RunningModelHandler
 from .registry import ModelVersionRegistry
-from .validation import problems_with
+from .validation import problem, problems_with
 
 # CloudFormation's own limit for a custom resource.
 DEFAULT_TIMEOUT = Duration.minutes(60)
+# The CloudFormation type of the custom resource each RunningModel adds.
+RESOURCE_TYPE = "Custom::RekognitionRunningModel"
 
 
 class RunningModel(Construct):
@@ -63,8 +65,11 @@ class RunningModel(Construct):
             owner = ModelVersionRegistry.of(self).claim(project_version_arn, self.node.path)
             if owner:
                 problems.append(
-                    f"project_version_arn: received {project_version_arn!r}, which {owner} runs already; "
-                    "expected one RunningModel per model version in an app"
+                    problem(
+                        "project_version_arn",
+                        f"{project_version_arn!r}, which {owner} runs already",
+                        "one RunningModel per model version in an app",
+                    )
                 )
         if problems:
             raise ValueError(f"RunningModel {self.node.path}: invalid properties\n  - " + "\n  - ".join(problems))
@@ -85,7 +90,7 @@ class RunningModel(Construct):
             self,
             "Resource",
             service_token=handler.function.function_arn,
-            resource_type=contract.RESOURCE_TYPE,
+            resource_type=RESOURCE_TYPE,
             properties=properties,
             service_timeout=timeout,
         )

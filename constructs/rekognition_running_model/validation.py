@@ -9,10 +9,10 @@ from aws_cdk import Duration, Token
 
 from . import contract
 
+# Shorter timeouts leave the handler no time to look, clean up and answer: it gives up 90 s before.
+SERVICE_TIMEOUT_MIN_SECONDS = 300
 _VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
-_VERSION_ARN_SHAPE = "arn:<partition>:rekognition:<region>:<account>:project/<name>/version/<version>/<timestamp>"
-_PROJECT_ARN_SHAPE = "arn:<partition>:rekognition:<region>:<account>:project/<name>/<timestamp>"
 
 
 def problems_with(
@@ -29,7 +29,9 @@ def problems_with(
     if not Token.is_unresolved(project_version_arn):
         version = _VERSION_ARN.match(project_version_arn or "")
         if not version:
-            problems.append(f"project_version_arn: received {project_version_arn!r}; expected {_VERSION_ARN_SHAPE}")
+            problems.append(
+                problem("project_version_arn", repr(project_version_arn), contract.PROJECT_VERSION_ARN_SHAPE)
+            )
     min_ok = _whole_number(
         problems, "min_inference_units", min_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR
     )
@@ -39,29 +41,39 @@ def problems_with(
         )
         if min_ok and max_ok and max_inference_units < min_inference_units:
             problems.append(
-                f"max_inference_units: received {max_inference_units}; expected at least min_inference_units "
-                f"({min_inference_units}), or leave it out for no auto-scaling"
+                problem(
+                    "max_inference_units",
+                    str(max_inference_units),
+                    f"at least min_inference_units ({min_inference_units}), or leave it out for no auto-scaling",
+                )
             )
     if project_arn is not None and not Token.is_unresolved(project_arn):
         project = _PROJECT_ARN.match(project_arn)
         if not project:
-            problems.append(f"project_arn: received {project_arn!r}; expected {_PROJECT_ARN_SHAPE}, or leave it out")
+            problems.append(problem("project_arn", repr(project_arn), f"{contract.PROJECT_ARN_SHAPE}, or leave it out"))
         elif version and (project["project"], project["region"], project["account"]) != (
             version["project"],
             version["region"],
             version["account"],
         ):
             problems.append(
-                f"project_arn: received {project_arn!r}; expected the project of project_version_arn "
-                f"(project {version['project']!r} in {version['region']}, account {version['account']})"
+                problem(
+                    "project_arn",
+                    repr(project_arn),
+                    "the project of project_version_arn "
+                    f"(project {version['project']!r} in {version['region']}, account {version['account']})",
+                )
             )
     if not timeout.is_unresolved():
         seconds = timeout.to_milliseconds() / 1000
-        if not contract.SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= contract.SERVICE_TIMEOUT_MAX_SECONDS:
+        if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= contract.SERVICE_TIMEOUT_MAX_SECONDS:
             problems.append(
-                f"timeout: received {timeout.to_human_string()}; expected "
-                f"{contract.SERVICE_TIMEOUT_MIN_SECONDS // 60} to {contract.SERVICE_TIMEOUT_MAX_SECONDS // 60} minutes "
-                "(CloudFormation waits at most 60 minutes for a custom resource)"
+                problem(
+                    "timeout",
+                    timeout.to_human_string(),
+                    f"{SERVICE_TIMEOUT_MIN_SECONDS // 60} to {contract.SERVICE_TIMEOUT_MAX_SECONDS // 60} "
+                    "minutes (CloudFormation waits at most 60 minutes for a custom resource)",
+                )
             )
     return problems
 
@@ -76,6 +88,11 @@ def _whole_number(problems: list[str], name: str, value: float, *, floor: int) -
         or value != int(value)
         or value < floor
     ):
-        problems.append(f"{name}: received {value!r}; expected a whole number of at least {floor}")
+        problems.append(problem(name, repr(value), f"a whole number of at least {floor}"))
         return False
     return True
+
+
+def problem(name: str, received: str, expected: str) -> str:
+    """One problem, worded as the handler words it in a FAILED answer."""
+    return contract.PROBLEM_FORMAT.format(name=name, received=received, expected=expected)

@@ -38,7 +38,7 @@ from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, owners, request_of
 from .properties import InvalidPropertiesError, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
-from .rekognition import ModelVersionClient, RekognitionError, make_client
+from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
 from .settings import Timing
 
 logger = logging.getLogger(__name__)
@@ -114,22 +114,6 @@ class _Request:
 
 def failed(reason: str, physical_id: str | None = None) -> Answer:
     return Answer(finished=True, failure_reason=reason, physical_id=physical_id)
-
-
-class RekognitionClients:
-    """A cache of Rekognition clients per region (a model's region may differ from the handler's).
-
-    One Rekognition client per region, made at first use and kept: a warm Lambda container
-    reuses it at every poll.
-    """
-
-    def __init__(self) -> None:
-        self._clients: dict[str, Any] = {}
-
-    def __call__(self, version: ModelVersion, project_arn: str | None) -> ModelVersionClient:
-        if version.region not in self._clients:
-            self._clients[version.region] = make_client(version.region)
-        return ModelVersionClient(self._clients[version.region], version, project_arn)
 
 
 class Lifecycle:

@@ -12,6 +12,8 @@ from .model_version import ModelVersion
 from .reasons import quote
 
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
+# CloudFormation's own property of every custom resource (CDK writes it from RunningModel's timeout).
+SERVICE_TIMEOUT = "ServiceTimeout"
 
 
 class InvalidPropertiesError(ValueError):
@@ -38,18 +40,30 @@ def parse(properties: Mapping[str, Any]) -> ModelSpec:
     raw_arn = properties.get(contract.PROP_PROJECT_VERSION_ARN)
     version = ModelVersion.from_arn(raw_arn)
     if raw_arn in (None, ""):
-        problems.append(f"{contract.PROP_PROJECT_VERSION_ARN} is missing: give the ARN of the model version to run")
+        problems.append(problem(contract.PROP_PROJECT_VERSION_ARN, "nothing", "the ARN of the model version to run"))
     elif version is None:
-        problems.append(
-            f"{contract.PROP_PROJECT_VERSION_ARN} {quote(raw_arn)} is not a model version ARN "
-            "(arn:aws:rekognition:<region>:<account>:project/<name>/version/<version>/<timestamp>)"
-        )
-    min_units = _whole_number(properties, contract.PROP_MIN_INFERENCE_UNITS, default=1, floor=1, problems=problems)
-    max_units = _whole_number(properties, contract.PROP_MAX_INFERENCE_UNITS, default=None, floor=1, problems=problems)
+        problems.append(problem(contract.PROP_PROJECT_VERSION_ARN, quote(raw_arn), contract.PROJECT_VERSION_ARN_SHAPE))
+    min_units = _whole_number(
+        properties,
+        contract.PROP_MIN_INFERENCE_UNITS,
+        default=1,
+        floor=contract.MIN_INFERENCE_UNITS_FLOOR,
+        problems=problems,
+    )
+    max_units = _whole_number(
+        properties,
+        contract.PROP_MAX_INFERENCE_UNITS,
+        default=None,
+        floor=contract.MIN_INFERENCE_UNITS_FLOOR,
+        problems=problems,
+    )
     if min_units is not None and max_units is not None and max_units < min_units:
         problems.append(
-            f"{contract.PROP_MAX_INFERENCE_UNITS} ({max_units}) is below {contract.PROP_MIN_INFERENCE_UNITS} "
-            f"({min_units}): raise it or leave it out"
+            problem(
+                contract.PROP_MAX_INFERENCE_UNITS,
+                str(max_units),
+                f"at least {contract.PROP_MIN_INFERENCE_UNITS} ({min_units}), or leave it out for no auto-scaling",
+            )
         )
     project_arn = _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, problems)
     service_timeout(properties, problems)  # checked with the rest; the lifecycle reads it when it sets the deadline
@@ -62,7 +76,7 @@ def service_timeout(properties: Mapping[str, Any], problems: list[str] | None = 
     """ServiceTimeout in seconds. Default: CloudFormation's own, 3600."""
     found = _whole_number(
         properties,
-        contract.PROP_SERVICE_TIMEOUT,
+        SERVICE_TIMEOUT,
         default=contract.SERVICE_TIMEOUT_MAX_SECONDS,
         floor=1,
         ceiling=contract.SERVICE_TIMEOUT_MAX_SECONDS,
@@ -82,8 +96,9 @@ def _project_arn(raw: object, version: ModelVersion | None, problems: list[str])
     match = _PROJECT_ARN.match(raw) if isinstance(raw, str) else None
     if not match:
         problems.append(
-            f"{contract.PROP_PROJECT_ARN} {quote(raw)} is not a project ARN "
-            "(arn:aws:rekognition:<region>:<account>:project/<name>/<timestamp>); leave it out to look it up"
+            problem(
+                contract.PROP_PROJECT_ARN, quote(raw), f"{contract.PROJECT_ARN_SHAPE}, or leave it out to look it up"
+            )
         )
         return None
     if version and (match["project"], match["region"], match["account"]) != (
@@ -92,8 +107,12 @@ def _project_arn(raw: object, version: ModelVersion | None, problems: list[str])
         version.account,
     ):
         problems.append(
-            f"{contract.PROP_PROJECT_ARN} names project {match['project']!r} in {match['region']}, "
-            f"but the model version belongs to {version.project!r} in {version.region}: fix it or leave it out"
+            problem(
+                contract.PROP_PROJECT_ARN,
+                quote(raw),
+                f"the project of {contract.PROP_PROJECT_VERSION_ARN} "
+                f"(project {version.project!r} in {version.region}, account {version.account}), or leave it out",
+            )
         )
         return None
     return str(raw)
@@ -114,10 +133,15 @@ def _whole_number(
     text = str(raw).strip()
     allowed = f"a whole number from {floor} to {ceiling}" if ceiling else f"a whole number of at least {floor}"
     if isinstance(raw, bool) or not re.fullmatch(r"[+-]?\d+", text):
-        problems.append(f"{name} must be {allowed}, got {quote(raw)}")
+        problems.append(problem(name, quote(raw), allowed))
         return None
     value = int(text)
     if value < floor or (ceiling is not None and value > ceiling):
-        problems.append(f"{name} must be {allowed}, got {value}")
+        problems.append(problem(name, str(value), allowed))
         return None
     return value
+
+
+def problem(name: str, received: str, expected: str) -> str:
+    """One problem, worded as the construct words it at synth time."""
+    return contract.PROBLEM_FORMAT.format(name=name, received=received, expected=expected)

@@ -1,4 +1,8 @@
-"""Look at a model, decide, act; again every step until done, failed, or out of time."""
+"""Look at a model, decide, act; again every step until done, failed, or out of time.
+
+The loop knows models only through the ``Model`` protocol (rekognition.py implements it), and
+their failed calls only as ``ModelCallError``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,32 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from .decision import Desired, Observation, Verb, decide
-from .rekognition import ModelVersionClient, RekognitionError
 
 logger = logging.getLogger(__name__)
+
+
+class Model(Protocol):
+    """What the loop needs of a model: look at it, start it, stop it, and name it in messages."""
+
+    @property
+    def label(self) -> str: ...
+
+    def observe(self) -> Observation: ...
+
+    def start(self, min_units: int, max_units: int | None) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ModelCallError(Exception):
+    """A call to the model's service failed; ``transient`` when a later try may succeed."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class Result(Enum):
@@ -48,7 +73,7 @@ class Reconciler:
 
     def __init__(
         self,
-        model: ModelVersionClient,
+        model: Model,
         desired: Desired,
         *,
         step_seconds: float,
@@ -92,7 +117,7 @@ class Reconciler:
                 if action.verb is Verb.DONE:
                     return Outcome(Result.DONE, observation)
                 if action.verb is Verb.FAIL:
-                    return Outcome(Result.FAILED, observation, f"Model {self._model.version.label} {action.reason}")
+                    return Outcome(Result.FAILED, observation, f"Model {self._model.label} {action.reason}")
                 if not_done_yet is not None:
                     carry_on, not_done_yet = not_done_yet(), None
                     if not carry_on:
@@ -100,14 +125,14 @@ class Reconciler:
                 if action.verb in (Verb.START, Verb.STOP) and may_act is not None and not may_act():
                     return Outcome(Result.YIELDED, observation)
                 if action.verb is Verb.START:
-                    logger.info("Starting %s with %s", self._model.version.label, _units(self._desired))
+                    logger.info("Starting %s with %s", self._model.label, _units(self._desired))
                     self._model.start(self._desired.min_units, self._desired.max_units)
                     quiet_until = self._clock() + self._quiet
                 elif action.verb is Verb.STOP:
-                    logger.info("Stopping %s", self._model.version.label)
+                    logger.info("Stopping %s", self._model.label)
                     self._model.stop()
                     quiet_until = self._clock() + self._quiet
-            except RekognitionError as error:
+            except ModelCallError as error:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
                 logger.warning("%s; trying again at the next look", error)
@@ -130,14 +155,14 @@ class Reconciler:
             previous.min_units,
             previous.max_units,
         ):
-            logger.info("Model %s is %s", self._model.version.label, _describe(observation))
+            logger.info("Model %s is %s", self._model.label, _describe(observation))
         return observation
 
     def _late_reason(self, observation: Observation | None) -> str:
         target = "RUNNING" if self._desired.running else "STOPPED"
         state = observation.status if observation and observation.status else "unknown"
         return (
-            f"Timed out waiting for model {self._model.version.label} to be {target}: it is still {state}. "
+            f"Timed out waiting for model {self._model.label} to be {target}: it is still {state}. "
             "Raise the RunningModel timeout (at most 60 minutes) or check the model in the Rekognition console."
         )
 

@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from .decision import Observation
 from .model_version import ModelVersion
+from .reconcile import ModelCallError
 from .settings import CLIENT_CONFIG
 
 # Errors that a later look may not meet again: the handler waits and tries again.
@@ -29,17 +30,17 @@ TRANSIENT_ERRORS = frozenset(
 NEXT_LOOK_EXPLAINS = frozenset({"ResourceInUseException", "ResourceNotFoundException"})
 
 
-class RekognitionError(Exception):
+class RekognitionError(ModelCallError):
     """A Rekognition call failed after botocore's retries.
 
     ``transient`` errors (throttling, server errors, no connection) are worth another try later.
     """
 
     def __init__(self, operation: str, code: str, message: str, *, transient: bool) -> None:
-        super().__init__(f"{operation} failed: {code}: {message}" if message else f"{operation} failed: {code}")
+        text = f"{operation} failed: {code}: {message}" if message else f"{operation} failed: {code}"
+        super().__init__(text, transient=transient)
         self.operation = operation
         self.code = code
-        self.transient = transient
 
 
 def make_client(region: str) -> Any:
@@ -48,12 +49,17 @@ def make_client(region: str) -> Any:
 
 
 class ModelVersionClient:
-    """Calls Rekognition Custom Labels for one model version."""
+    """Calls Rekognition Custom Labels for one model version (a reconcile.Model)."""
 
     def __init__(self, client: Any, version: ModelVersion, project_arn: str | None = None) -> None:
         self._client = client
         self.version = version
         self._project_arn = project_arn
+
+    @property
+    def label(self) -> str:
+        """``project/version``, as messages name the model."""
+        return self.version.label
 
     @property
     def known_project_arn(self) -> str | None:
@@ -138,3 +144,19 @@ class ModelVersionClient:
             raise RekognitionError(operation, "ParamValidationError", str(error), transient=False) from error
         except BotoCoreError as error:  # no connection, read timeout...: worth another try
             raise RekognitionError(operation, type(error).__name__, str(error), transient=True) from error
+
+
+class RekognitionClients:
+    """A cache of Rekognition clients per region (a model's region may differ from the handler's).
+
+    One Rekognition client per region, made at first use and kept: a warm Lambda container
+    reuses it at every poll.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+
+    def __call__(self, version: ModelVersion, project_arn: str | None) -> ModelVersionClient:
+        if version.region not in self._clients:
+            self._clients[version.region] = make_client(version.region)
+        return ModelVersionClient(self._clients[version.region], version, project_arn)

@@ -133,36 +133,25 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         ):
             return False
         try:
-            if self._targets_of(name) is None:  # its own poll answered it meanwhile
+            targets = self._remove_rule(name)
+            if targets is None:  # its own poll answered it meanwhile
                 return False
-            self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
-            self._delete_rule_quietly(name)
-            self._answer_ended(logical_id, request_id, reason, physical_id, targets)
+            for target in targets:
+                earlier = json.loads(target.get("Input", "{}"))
+                if earlier.get("RequestId") == request_id and "ResponseURL" in earlier:
+                    logger.info("Ending %s's earlier %s request", logical_id, earlier.get("RequestType"))
+                    put_answer(
+                        earlier["ResponseURL"],
+                        answer_body(
+                            earlier,
+                            status=FAILED,
+                            physical_id=str(earlier.get("PhysicalResourceId") or physical_id),
+                            reason=reason,
+                        ),
+                    )
         finally:
             self._unlock_answer()
         return True
-
-    def _answer_ended(
-        self, logical_id: str, request_id: str, reason: str, physical_id: str, targets: list[dict[str, Any]]
-    ) -> None:
-        for target in targets:
-            earlier = json.loads(target.get("Input", "{}"))
-            if earlier.get("RequestId") != request_id or "ResponseURL" not in earlier:
-                continue
-            logger.info("Ending %s's earlier %s request", logical_id, earlier.get("RequestType"))
-            put_answer(
-                earlier["ResponseURL"],
-                {
-                    "Status": FAILED,
-                    "PhysicalResourceId": str(earlier.get("PhysicalResourceId") or physical_id),
-                    "StackId": earlier.get("StackId"),
-                    "RequestId": request_id,
-                    "LogicalResourceId": logical_id,
-                    "Reason": shorten(reason),
-                    "Data": {},
-                    "NoEcho": False,
-                },
-            )
 
     # crhelper hooks.
 
@@ -218,43 +207,17 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         return str(response["RuleArn"])
 
     def _remove_polling(self) -> bool:
-        """Remove this request's rule. True when this invocation removed it (and so answers).
-
-        An error is raised when the rule stays in place: the next poll then decides and answers
-        instead, so a failed removal never changes the answer nor gives a second one. A rule
-        whose target is gone cannot fire again, so a target removed but a rule that cannot be
-        deleted gets its target back; only if that fails too is the answer sent now, leaving an
-        empty rule behind (logged).
-        """
-        name = str(self._event["CrHelperRule"]).split("/")[-1]
-        targets = self._targets_of(name)
-        if targets is None:
-            return False
-        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
-        try:
-            self._events_client.delete_rule(Name=name)
-        except self._events_client.exceptions.ResourceNotFoundException:
-            pass
-        except _AWS_ERRORS:
-            try:
-                self._events_client.put_targets(Rule=name, Targets=targets)
-            except _AWS_ERRORS as error:
-                logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
-                return True
-            raise
-        return True
+        """Remove this request's rule. True when this invocation removed it (and so answers)."""
+        return self._remove_rule(str(self._event["CrHelperRule"]).split("/")[-1]) is not None
 
     def _send(self, status: str | None = None, reason: str = "") -> None:
-        body = {
-            "Status": status or self.Status,
-            "PhysicalResourceId": str(self.PhysicalResourceId),
-            "StackId": self.StackId,
-            "RequestId": self.RequestId,
-            "LogicalResourceId": self.LogicalResourceId,
-            "Reason": shorten(reason or self.Reason),
-            "Data": self.attributes,
-            "NoEcho": False,
-        }
+        body = answer_body(
+            self._event,
+            status=status or self.Status,
+            physical_id=str(self.PhysicalResourceId),
+            reason=reason or self.Reason,
+            data=self.attributes,
+        )
         detail = f" ({body['Reason']})" if body["Reason"] else ""
         logger.info("Answering %s: %s%s", body["LogicalResourceId"], body["Status"], detail)
         try:
@@ -342,6 +305,32 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         except self._events_client.exceptions.ResourceNotFoundException:
             return None
 
+    def _remove_rule(self, name: str) -> list[dict[str, Any]] | None:
+        """Remove rule ``name`` and its target; return the targets it had, None when there was no rule.
+
+        An error is raised when the rule stays in place: the next poll then decides and answers
+        instead, so a failed removal never changes the answer nor gives a second one. A rule
+        whose target is gone cannot fire again, so a target removed but a rule that cannot be
+        deleted gets its target back; only if that fails too does the removal count as done,
+        leaving an empty rule behind (logged).
+        """
+        targets = self._targets_of(name)
+        if targets is None:
+            return None
+        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
+        try:
+            self._events_client.delete_rule(Name=name)
+        except self._events_client.exceptions.ResourceNotFoundException:
+            pass
+        except _AWS_ERRORS:
+            try:
+                self._events_client.put_targets(Rule=name, Targets=targets)
+            except _AWS_ERRORS as error:
+                logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
+                return targets
+            raise
+        return targets
+
     def _delete_rule_quietly(self, name: str) -> None:
         try:
             self._events_client.delete_rule(Name=name)
@@ -349,6 +338,22 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             pass
         except _AWS_ERRORS as error:
             logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
+
+
+def answer_body(
+    request: dict[str, Any], *, status: str, physical_id: str, reason: str, data: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """CloudFormation's answer to ``request`` (its event, or a poll's Input)."""
+    return {
+        "Status": status,
+        "PhysicalResourceId": physical_id,
+        "StackId": request.get("StackId"),
+        "RequestId": request.get("RequestId"),
+        "LogicalResourceId": request.get("LogicalResourceId"),
+        "Reason": shorten(reason),
+        "Data": data or {},
+        "NoEcho": False,
+    }
 
 
 def _describe(error: Exception) -> str:

@@ -62,9 +62,15 @@ def test_an_unknown_version_fails_and_its_rollback_delete_succeeds(e2e_world: Wo
     [
         ({"ProjectVersionArn": ARN, "MinInferenceUnits": 0}, "MinInferenceUnits"),
         ({"ProjectVersionArn": ARN, "MinInferenceUnits": "abc"}, "MinInferenceUnits"),
-        ({"ProjectVersionArn": ARN, "MinInferenceUnits": 4, "MaxInferenceUnits": 2}, "MaxInferenceUnits (2) is below"),
-        ({}, "ProjectVersionArn is missing"),
-        ({"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:model/v1"}, "is not a model version ARN"),
+        (
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": 4, "MaxInferenceUnits": 2},
+            "MaxInferenceUnits: received 2; expected at least MinInferenceUnits (4)",
+        ),
+        ({}, "ProjectVersionArn: received nothing; expected the ARN of the model version to run"),
+        (
+            {"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:model/v1"},
+            "; expected arn:<partition>:rekognition:<region>:<account>:project/<name>/version/",
+        ),
     ],
 )
 def test_a_bad_property_fails_at_once_and_its_rollback_delete_succeeds(

@@ -165,13 +165,19 @@ def test_an_unknown_project_fails_as_not_found(world: World) -> None:
 @pytest.mark.parametrize(
     "properties, named",
     [
-        ({"MinInferenceUnits": 0}, "MinInferenceUnits must be a whole number of at least 1, got 0"),
-        ({"MinInferenceUnits": "abc"}, "MinInferenceUnits must be a whole number of at least 1, got 'abc'"),
-        ({"MinInferenceUnits": 3, "MaxInferenceUnits": 2}, "MaxInferenceUnits (2) is below MinInferenceUnits (3)"),
-        ({"ProjectVersionArn": ""}, "ProjectVersionArn is missing"),
+        ({"MinInferenceUnits": 0}, "MinInferenceUnits: received 0; expected a whole number of at least 1"),
+        ({"MinInferenceUnits": "abc"}, "MinInferenceUnits: received 'abc'; expected a whole number of at least 1"),
+        (
+            {"MinInferenceUnits": 3, "MaxInferenceUnits": 2},
+            "MaxInferenceUnits: received 2; expected at least MinInferenceUnits (3)",
+        ),
+        (
+            {"ProjectVersionArn": ""},
+            "ProjectVersionArn: received nothing; expected the ARN of the model version to run",
+        ),
         (
             {"ProjectVersionArn": "arn:aws:rekognition:eu-west-1:111122223333:project/widgets"},
-            "is not a model version ARN",
+            "; expected arn:<partition>:rekognition:<region>:<account>:project/<name>/version/",
         ),
     ],
 )

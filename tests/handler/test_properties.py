@@ -37,36 +37,42 @@ def test_every_property_is_read() -> None:
 @pytest.mark.parametrize(
     "properties, named",
     [
-        ({}, "ProjectVersionArn is missing"),
+        ({}, "ProjectVersionArn: received nothing; expected the ARN of the model version to run"),
         (
             {"ProjectVersionArn": "arn:aws:s3:::bucket"},
-            "ProjectVersionArn 'arn:aws:s3:::bucket' is not a model version ARN",
+            "ProjectVersionArn: received 'arn:aws:s3:::bucket'; expected arn:<partition>:rekognition:",
         ),
         (
             {"ProjectVersionArn": ARN, "MinInferenceUnits": "0"},
-            "MinInferenceUnits must be a whole number of at least 1, got 0",
+            "MinInferenceUnits: received 0; expected a whole number of at least 1",
         ),
         (
             {"ProjectVersionArn": ARN, "MinInferenceUnits": "abc"},
-            "MinInferenceUnits must be a whole number of at least 1, got 'abc'",
+            "MinInferenceUnits: received 'abc'; expected a whole number of at least 1",
         ),
-        ({"ProjectVersionArn": ARN, "MinInferenceUnits": "1.5"}, "MinInferenceUnits must be a whole number"),
+        (
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": "1.5"},
+            "MinInferenceUnits: received '1.5'; expected a whole number",
+        ),
         (
             {"ProjectVersionArn": ARN, "MaxInferenceUnits": "-1"},
-            "MaxInferenceUnits must be a whole number of at least 1, got -1",
+            "MaxInferenceUnits: received -1; expected a whole number of at least 1",
         ),
         (
             {"ProjectVersionArn": ARN, "MinInferenceUnits": "3", "MaxInferenceUnits": "2"},
-            "MaxInferenceUnits (2) is below MinInferenceUnits (3)",
+            "MaxInferenceUnits: received 2; expected at least MinInferenceUnits (3)",
         ),
-        ({"ProjectVersionArn": ARN, "ProjectArn": "widgets"}, "ProjectArn 'widgets' is not a project ARN"),
+        (
+            {"ProjectVersionArn": ARN, "ProjectArn": "widgets"},
+            "ProjectArn: received 'widgets'; expected arn:<partition>:rekognition:",
+        ),
         (
             {"ProjectVersionArn": ARN, "ProjectArn": PROJECT_ARN.replace("widgets", "gadgets")},
-            "ProjectArn names project 'gadgets' in eu-west-1, but the model version belongs to 'widgets'",
+            "; expected the project of ProjectVersionArn (project 'widgets' in eu-west-1, account 111122223333)",
         ),
         (
             {"ProjectVersionArn": ARN, "ServiceTimeout": "7200"},
-            "ServiceTimeout must be a whole number from 1 to 3600, got 7200",
+            "ServiceTimeout: received 7200; expected a whole number from 1 to 3600",
         ),
     ],
 )

@@ -56,6 +56,7 @@ class ScriptedModel:
     ) -> None:
         self.script = list(script)
         self.version = ModelVersion.from_arn(arn)
+        self.label = self.version.label
         self.known_project_arn = project_arn
         self.tags: dict[str, str] = dict(tags or {})
         self.tag_error = tag_error
@@ -104,7 +105,7 @@ def run(
     model: ScriptedModel, desired: Desired, *, window: float = 45, deadline: float = 3600, first_look: bool = True
 ) -> Any:
     clock = Clock()
-    reconciler = Reconciler(model, desired, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(model, desired, step_seconds=10, clock=clock, sleep=clock.sleep)
     return reconciler.run(Window(window, clock.now + deadline), first_look=first_look), clock
 
 
@@ -434,7 +435,7 @@ def test_not_done_yet_is_called_once_after_the_first_unfinished_look() -> None:
     calls: list[int] = []
     model = ScriptedModel(Observation("STOPPED"), STARTING, STARTING, RUNNING)
     clock = Clock()
-    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)
     window = Window(45, clock.now + 3600)
     outcome = reconciler.run(window, first_look=True, not_done_yet=lambda: calls.append(model.looks) or True)
     assert outcome.result is Result.DONE and calls == [1]
@@ -443,14 +444,14 @@ def test_not_done_yet_is_called_once_after_the_first_unfinished_look() -> None:
 def test_not_done_yet_returning_false_ends_the_run() -> None:
     model = ScriptedModel(STARTING)
     clock = Clock()
-    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)
     outcome = reconciler.run(Window(45, clock.now + 3600), first_look=True, not_done_yet=lambda: False)
     assert outcome.result is Result.PENDING and model.looks == 1
 
 
 def test_not_done_yet_is_not_called_when_the_first_look_finishes() -> None:
     clock = Clock()
-    reconciler = Reconciler(ScriptedModel(RUNNING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(ScriptedModel(RUNNING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)
     outcome = reconciler.run(
         Window(45, clock.now + 3600), first_look=True, not_done_yet=lambda: pytest.fail("not expected")
     )
@@ -461,7 +462,7 @@ def test_the_default_timing_looks_six_times_a_minute_and_ends_before_the_next_po
     timing = Timing()
     model = ScriptedModel(STARTING)
     clock = Clock()
-    reconciler = Reconciler(model, RUN, step_seconds=timing.step_seconds, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(model, RUN, step_seconds=timing.step_seconds, clock=clock, sleep=clock.sleep)
     outcome = reconciler.run(Window(timing.window_seconds, clock.now + 3600), first_look=False)
     assert outcome.result is Result.PENDING
     assert model.looks == 6 and clock.now - 1_000_000 == 50 < timing.poll_interval_minutes * 60
@@ -477,7 +478,7 @@ def test_looks_keep_their_beat_when_a_look_is_slow() -> None:
             clock.now += 3  # each look takes 3 s
             return super().observe()
 
-    reconciler = Reconciler(SlowModel(STARTING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(SlowModel(STARTING), RUN, step_seconds=10, clock=clock, sleep=clock.sleep)
     reconciler.run(Window(50, clock.now + 3600), first_look=False)
     assert times == [0, 10, 20, 30, 40, 50]
 
@@ -492,7 +493,7 @@ def test_after_a_start_looks_pause_for_the_quiet_time_on_the_same_beat() -> None
             return super().observe()
 
     model = Timed(Observation("STOPPED"), STARTING)
-    reconciler = Reconciler(model, RUN, step_seconds=10, quiet_seconds=30, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    reconciler = Reconciler(model, RUN, step_seconds=10, quiet_seconds=30, clock=clock, sleep=clock.sleep)
     assert reconciler.run(Window(50, clock.now + 3600), first_look=True).result is Result.PENDING
     assert model.started == [(1, None)]
     assert times == [0, 30, 40, 50]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -27,14 +28,20 @@ def test_construct_and_handler_agree_on_every_name_and_pattern() -> None:
     )
     handler_side = public_constants(load(ROOT / "lambda/running_model/contract.py", "handler_contract"))
     assert construct_side == handler_side
-    assert construct_side["RESOURCE_TYPE"] == "Custom::RekognitionRunningModel"
     assert {"PROP_PROJECT_VERSION_ARN", "ATTR_STATUS", "PROJECT_VERSION_ARN_PATTERN"} <= set(construct_side)
+
+
+def test_every_name_in_the_contract_is_used_by_both_halves() -> None:
+    """What one half alone needs lives in that half, not in the contract."""
+    names = public_constants(load(ROOT / "lambda/running_model/contract.py", "handler_contract"))
+    for half in ("constructs/rekognition_running_model", "lambda"):
+        source = "\n".join(path.read_text() for path in (ROOT / half).rglob("*.py") if path.name != "contract.py")
+        unused = [name for name in names if not re.search(rf"\b{name}\b", source)]
+        assert unused == [], f"{half} does not use {unused}"
 
 
 def test_the_patterns_are_rekognitions_own() -> None:
     """The ARN patterns are those of the API model botocore ships (named groups aside)."""
-    import re
-
     import botocore.session
 
     model = botocore.session.get_session().get_service_model("rekognition")
