@@ -18,7 +18,7 @@ import running_model.resource
 
 import handlers
 from lambda_sim import AnswerBook, SimulatedEventBridge, SimulatedLambda
-from support.fakes.aws import REGION, create_function, permission_statements
+from support.fakes.aws import create_function, handler_environment, permission_statements
 from support.fakes.rekognition import FakeRekognition
 from virtual_time import VirtualClock
 
@@ -110,13 +110,7 @@ class Simulation:
     def _configured(self, rekognition_endpoint: str, answers: AnswerBook) -> Iterator[None]:
         """Environment and patches for the handler in this simulation, undone afterwards."""
         environment = {
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
-            "AWS_ENDPOINT_URL_LAMBDA": self.aws_endpoint,
+            **handler_environment(rekognition_endpoint, self.aws_endpoint),
             "POLL_RULE_PREFIX": "RunningModel-bench0000-",
         }
         saved_environment = {name: os.environ.get(name) for name in environment}

@@ -19,7 +19,7 @@ from running_model.settings import Timing
 from cloudformation_stack import CloudFormationStack
 from eventbridge import EventBridgeScheduler
 from lambda_runtime import STACK, LambdaService, SynthesizedFunction
-from support.fakes.aws import REGION, create_function, permission_statements, poll_rules
+from support.fakes.aws import create_function, handler_environment, permission_statements, poll_rules
 from support.fakes.cloudformation import ResponseEndpoint
 from support.fakes.rekognition import FakeRekognition
 
@@ -82,14 +82,7 @@ def make_world(
         # The template's prefix, made unique per scenario (still within the role's rule/<prefix>* scope).
         rule_prefix = f"{deployment.function.environment['POLL_RULE_PREFIX']}{uuid.uuid4().hex[:4]}-"
         environment = {
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEEXAMPLE",
-            "AWS_SECRET_ACCESS_KEY": "example",
-            "AWS_SESSION_TOKEN": "example",
-            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": deployment.aws_endpoint,
-            "AWS_ENDPOINT_URL_LAMBDA": deployment.aws_endpoint,
+            **handler_environment(rekognition_endpoint, deployment.aws_endpoint),
             "SSL_CERT_FILE": str(responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
         }

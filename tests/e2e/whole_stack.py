@@ -51,7 +51,7 @@ from cloudformation_stack import ANSWER_SLACK_SECONDS
 from eventbridge import EventBridgeScheduler
 from harness import LAMBDA_TIMEOUT_SECONDS, PRODUCTION_TIMING_MINUTES, RESERVE_SECONDS, Deployment
 from lambda_runtime import STACK, LambdaService
-from support.fakes.aws import REGION, client, create_function, permission_statements, poll_rules
+from support.fakes.aws import REGION, client, create_function, handler_environment, permission_statements, poll_rules
 from support.fakes.cloudformation import Answer, ResponseEndpoint, event
 from support.fakes.iam import RolePolicy
 from support.fakes.rekognition import FakeRekognition
@@ -355,14 +355,7 @@ class Cloud:
         rule_prefix = f"{template.rule_prefix}{uuid.uuid4().hex[:4]}-"
         access_key_id = "ASIA" + secrets.token_hex(8).upper()
         environment = {
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": access_key_id,
-            "AWS_SECRET_ACCESS_KEY": "example",
-            "AWS_SESSION_TOKEN": "example",
-            "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.aws_endpoint,
-            "AWS_ENDPOINT_URL_LAMBDA": self.aws_endpoint,
+            **handler_environment(self.rekognition_endpoint, self.aws_endpoint, access_key_id=access_key_id),
             "SSL_CERT_FILE": str(self.responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
             "RUNNING_MODEL_RESERVE_SECONDS": str(RESERVE_SECONDS),

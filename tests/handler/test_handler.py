@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from support.fakes.aws import client, create_function, fail_calls, moto_server, permission_statements
+from support.fakes.aws import (
+    client,
+    create_function,
+    fail_calls,
+    handler_environment,
+    moto_server,
+    permission_statements,
+)
 from support.fakes.cloudformation import Answer, ResponseEndpoint, event
 from support.fakes.rekognition import FakeRekognition
 from support.testdata import REGION, version_arn
@@ -39,13 +46,7 @@ def world(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     rekognition = FakeRekognition()
     with rekognition.serve() as rekognition_endpoint, ResponseEndpoint(tmp_path).serve() as responses:
         environment = {
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
-            "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
-            "AWS_ENDPOINT_URL_LAMBDA": aws_endpoint,
+            **handler_environment(rekognition_endpoint, aws_endpoint),
             "SSL_CERT_FILE": str(responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
             **FAST_TIMING,

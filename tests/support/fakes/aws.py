@@ -26,6 +26,23 @@ class StatementIdConflictError(LambdaClientError):
         super().__init__("ResourceConflictException", f"The statement id ({statement_id}) provided already exists.")
 
 
+def handler_environment(
+    rekognition_endpoint: str, aws_endpoint: str, *, access_key_id: str = "ASIAEXAMPLEEXAMPLE"
+) -> dict[str, str]:
+    """The environment that points the handler's boto3 clients at the stand-ins (the fake
+    Rekognition, moto for EventBridge and Lambda), with temporary credentials as Lambda gives."""
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": access_key_id,
+        "AWS_SECRET_ACCESS_KEY": "example",
+        "AWS_SESSION_TOKEN": "example",
+        "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
+        "AWS_ENDPOINT_URL_LAMBDA": aws_endpoint,
+    }
+
+
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server for every service moto knows; yields its endpoint URL.
