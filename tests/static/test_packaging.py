@@ -21,7 +21,7 @@ from support.paths import ROOT
 
 BIN = Path(sys.executable).parent
 # What a build needs: the rest of the repo (tests, cdk.json, app.py...) is not part of the library.
-BUILD_INPUTS = ("pyproject.toml", "README.md", "constructs", "lambda")
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "constructs", "lambda")
 STACK = "AdoptedModels"
 USER_APP = """\
 import aws_cdk as cdk
@@ -117,6 +117,17 @@ def test_the_wheel_declares_bounded_dependencies_crhelper_pinned_without_boto3_o
     assert metadata["Name"] == "rekognition-running-model"
     requirements = sorted(metadata.get_all("Requires-Dist") or [])
     assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper==2.0.12"]
+
+
+def test_the_wheel_carries_the_apache_license(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = Parser().parsestr(archive.read(metadata_name).decode())
+        (license_name,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        license_text = archive.read(license_name).decode()
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert license_text == (ROOT / "LICENSE").read_text() and "Apache License\n" in license_text
 
 
 def test_the_installed_library_comes_from_the_new_venv(adopted: tuple[Path, str]) -> None:
