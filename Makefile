@@ -34,8 +34,8 @@ bench: $(VENV)/.dev
 	python benchmarks/run.py
 
 lint: $(VENV)/.dev
-	python -m ruff check app.py benchmarks constructs lambda tests
-	python -m ruff format --check app.py benchmarks constructs lambda tests
+	python -m ruff check app.py benchmarks constructs examples lambda tests
+	python -m ruff format --check app.py benchmarks constructs examples lambda tests
 	python -m mypy
 
 clean:
