@@ -16,8 +16,9 @@ helper = PollingResource(
     polling_interval_minutes=timing.poll_interval_minutes,
     schedule_expression=timing.schedule_expression,
 )
-if timing.problems():  # every request is then answered FAILED with this, rather than mistimed
-    helper.init_failure(ValueError("The handler's timing does not fit: " + "; ".join(timing.problems())))
+timing_problems = timing.problems()
+if timing_problems:  # every request is then answered FAILED with this, rather than mistimed
+    helper.init_failure(ValueError("The handler's timing does not fit: " + "; ".join(timing_problems)))
 lifecycle = Lifecycle(timing)
 
 

@@ -174,8 +174,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
                 self.start_polling()
             return
         if polling:
-            name = str(self._event["CrHelperRule"]).split("/")[-1]
-            if not self._lock_answer(name, str(self._event["CrHelperRule"])):
+            if not self._lock_answer(self._polled_rule_name(), str(self._event["CrHelperRule"])):
                 logger.info("Another invocation is answering this request")
                 return
             try:
@@ -208,7 +207,11 @@ class PollingResource(CfnResource):  # type: ignore[misc]
 
     def _remove_polling(self) -> bool:
         """Remove this request's rule. True when this invocation removed it (and so answers)."""
-        return self._remove_rule(str(self._event["CrHelperRule"]).split("/")[-1]) is not None
+        return self._remove_rule(self._polled_rule_name()) is not None
+
+    def _polled_rule_name(self) -> str:
+        """The name of this request's poll rule, from the ARN its poll carries."""
+        return str(self._event["CrHelperRule"]).split("/")[-1]
 
     def _send(self, status: str | None = None, reason: str = "") -> None:
         body = answer_body(
