@@ -734,7 +734,9 @@ class Stack:
             failure = None
             if failed:
                 failure = "; ".join(f"{r.logical_id}: {r.outcome} {r.reason}".rstrip() for r in failed)
-            elif fail_at is not None and time.monotonic() >= fail_at:
+            elif fail_at is not None and time.monotonic() >= fail_at + self.cloud.startup_seconds_since(
+                operation.started
+            ):
                 failure = "another resource of the stack failed"
             elif fail_at is None and not any(r.pending for r in requests):
                 return None
