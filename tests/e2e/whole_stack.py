@@ -734,9 +734,7 @@ class Stack:
             failure = None
             if failed:
                 failure = "; ".join(f"{r.logical_id}: {r.outcome} {r.reason}".rstrip() for r in failed)
-            elif fail_at is not None and time.monotonic() >= fail_at + self.cloud.startup_seconds_since(
-                operation.started
-            ):
+            elif fail_at is not None and time.monotonic() >= fail_at:
                 failure = "another resource of the stack failed"
             elif fail_at is None and not any(r.pending for r in requests):
                 return None
