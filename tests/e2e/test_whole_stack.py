@@ -27,6 +27,7 @@ from whole_stack import (
     UPDATE_COMPLETE,
     UPDATE_ROLLBACK_COMPLETE,
     Cloud,
+    FailureElsewhere,
     Operation,
     Stack,
     Templates,
@@ -166,14 +167,14 @@ def test_a_failed_update_rolls_back_to_v1_and_leaves_v2_unbilled(slow_cloud: Clo
 
 
 def v1_updated_to_v2_then_failed_elsewhere(
-    cloud: Cloud, stack_name: str, *, v2_start_minutes: float, after_minutes: float
+    cloud: Cloud, stack_name: str, *, v2_start_minutes: float, fails_elsewhere: FailureElsewhere
 ) -> Operation:
-    """A stack running v1, updated to v2 while another resource fails ``after_minutes`` in: rolled back."""
+    """A stack running v1, updated to v2 while another resource fails: rolled back."""
     cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1))
     cloud.rekognition.add_model(V2, start_seconds=cloud.minutes(v2_start_minutes), stop_seconds=cloud.minutes(1))
     stack = cloud.stack(stack_name)
     created(stack, [model("Detector", V1)])
-    updated = stack.deploy([model("Detector", V2)], fail_elsewhere_after=cloud.minutes(after_minutes))
+    updated = stack.deploy([model("Detector", V2)], fail_elsewhere=fails_elsewhere)
     assert updated.status == UPDATE_ROLLBACK_COMPLETE, updated
     return updated
 
@@ -181,7 +182,10 @@ def v1_updated_to_v2_then_failed_elsewhere(
 def test_a_blue_green_update_undone_by_a_failure_elsewhere_goes_back_to_v1_and_stops_v2(cloud: Cloud) -> None:
     """The update succeeded (v2 runs, id v2), then another resource failed: the rollback Update goes
     from v2 back to v1, and the rollback's cleanup deletes v2 under the old policy, which names v1 only."""
-    updated = v1_updated_to_v2_then_failed_elsewhere(cloud, "UndoneElsewhere", v2_start_minutes=2, after_minutes=10)
+    after_the_update = FailureElsewhere(after=cloud.minutes(1), depends_on=("Detector",))
+    updated = v1_updated_to_v2_then_failed_elsewhere(
+        cloud, "UndoneElsewhere", v2_start_minutes=2, fails_elsewhere=after_the_update
+    )
     update = updated.request("Detector", "Update", "update")
     assert update.answered_id == V2, updated
     rollback = updated.request("Detector", "Update", "rollback")
@@ -198,7 +202,10 @@ def test_a_blue_green_update_undone_by_a_failure_elsewhere_goes_back_to_v1_and_s
 def test_an_update_cancelled_by_a_failure_elsewhere_is_rolled_back_and_releases_v2(cloud: Cloud) -> None:
     """v2 is still starting when another resource fails: CloudFormation stops waiting for the Update
     (whose poll goes on) and rolls back to v1 on the old id."""
-    updated = v1_updated_to_v2_then_failed_elsewhere(cloud, "UpdateCancelled", v2_start_minutes=15, after_minutes=5)
+    while_v2_starts = FailureElsewhere(after=cloud.minutes(5))
+    updated = v1_updated_to_v2_then_failed_elsewhere(
+        cloud, "UpdateCancelled", v2_start_minutes=15, fails_elsewhere=while_v2_starts
+    )
     update = updated.request("Detector", "Update", "update")
     assert update.cancelled, updated
     rollback = updated.request("Detector", "Update", "rollback")
@@ -219,10 +226,12 @@ def test_an_update_cancelled_by_a_failure_elsewhere_is_rolled_back_and_releases_
 
 def test_a_cancelled_create_is_deleted_while_it_polls_and_leaves_nothing_behind(cloud: Cloud) -> None:
     cloud.rekognition.add_model(ALPHA, start_seconds=cloud.minutes(20), stop_seconds=cloud.minutes(1))
-    # Beta runs already: its Create adopts it and answers at once, well before the failure elsewhere.
+    # Beta runs already: its Create adopts it and answers at once. The resource that fails depends
+    # on Beta, and fails 8 minutes after Beta is done, while Alpha is still starting.
     cloud.rekognition.add_model(BETA, status="RUNNING", stop_seconds=cloud.minutes(1))
     stack = cloud.stack("Cancelled")
-    operation = stack.deploy([model("Alpha", ALPHA), model("Beta", BETA)], fail_elsewhere_after=cloud.minutes(8))
+    after_beta = FailureElsewhere(after=cloud.minutes(8), depends_on=("Beta",))
+    operation = stack.deploy([model("Alpha", ALPHA), model("Beta", BETA)], fail_elsewhere=after_beta)
     assert operation.status == ROLLBACK_COMPLETE, operation
     assert operation.request("Beta", "Create", "create").outcome == SUCCESS, operation
     create = operation.request("Alpha", "Create", "create")

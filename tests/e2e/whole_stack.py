@@ -166,6 +166,7 @@ class Request:
     # processes took to start meanwhile (Cloud.startup_seconds_since).
     deadline: float
     answer: Answer | None = None
+    answered_at: float | None = None
     cancelled: bool = False  # CloudFormation stopped waiting: another resource failed
     timed_out: bool = False  # no answer within ServiceTimeout
 
@@ -221,6 +222,19 @@ class Request:
             if self.reason:
                 line += f" ({self.reason})"
         return line
+
+
+@dataclass(frozen=True)
+class FailureElsewhere:
+    """Another resource of the stack, which fails ``after`` seconds into its own create or update.
+
+    It depends on the RunningModels named in ``depends_on`` (construct ids), so CloudFormation starts it
+    once their requests are answered; with none, it starts with the operation. A dependency says
+    what the flow means ("after Beta is done") without a race against the machine's speed.
+    """
+
+    after: float
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass
@@ -496,21 +510,21 @@ class Stack:
         self,
         models: Sequence[Mapping[str, Any]],
         *,
-        fail_elsewhere_after: float | None = None,
+        fail_elsewhere: FailureElsewhere | None = None,
         before_cleanup: Callable[[], None] | None = None,
     ) -> Operation:
         """``cdk deploy`` of the example app with these models: a create, or an update of the stack.
 
-        ``fail_elsewhere_after``: another resource of the stack fails this many seconds after the
-        operation starts, which cancels what is still in progress and rolls back.
+        ``fail_elsewhere``: another resource of the stack fails, which cancels what is still in
+        progress and rolls back.
         ``before_cleanup``: called after a successful update, before its cleanup phase.
         """
         template = self.cloud.templates(models)
         if self.status in (NO_STACK, DELETE_COMPLETE):
-            return self._create(template, fail_elsewhere_after)
+            return self._create(template, fail_elsewhere)
         if self.status not in UPDATABLE:
             raise StackStateError(f"stack {self.name} is {self.status}: it cannot be updated (delete it first)")
-        return self._update(template, fail_elsewhere_after, before_cleanup)
+        return self._update(template, fail_elsewhere, before_cleanup)
 
     def destroy(self) -> Operation:
         """``cdk destroy``: a Delete for every resource, then the handler. A failed Delete leaves the
@@ -536,7 +550,7 @@ class Stack:
 
     # Create.
 
-    def _create(self, template: StackTemplate, fail_elsewhere_after: float | None) -> Operation:
+    def _create(self, template: StackTemplate, fail_elsewhere: FailureElsewhere | None) -> Operation:
         self.stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{self.name}/{uuid.uuid4()}"
         self.resources = {}
         self.template = template
@@ -548,7 +562,7 @@ class Stack:
             "create",
             [("Create", logical_id, None, self._timed(p), None) for logical_id, p in template.resources.items()],
         )
-        failure = self._await_changes(operation, creates, fail_elsewhere_after)
+        failure = self._await_changes(operation, creates, fail_elsewhere)
         if failure is None:
             self.resources = {r.logical_id: Resource(r.logical_id, str(r.answered_id), r.properties) for r in creates}
             operation.status = self.status = CREATE_COMPLETE
@@ -573,7 +587,10 @@ class Stack:
     # Update.
 
     def _update(
-        self, template: StackTemplate, fail_elsewhere_after: float | None, before_cleanup: Callable[[], None] | None
+        self,
+        template: StackTemplate,
+        fail_elsewhere: FailureElsewhere | None,
+        before_cleanup: Callable[[], None] | None,
     ) -> Operation:
         assert self.handler is not None and self.template is not None
         old_template, old = self.template, dict(self.resources)
@@ -588,7 +605,7 @@ class Stack:
                 resource = old[logical_id]
                 changes.append(("Update", logical_id, resource.physical_id, properties, resource.properties))
         sent = self._send_all(operation, "update", changes)
-        failure = self._await_changes(operation, sent, fail_elsewhere_after)
+        failure = self._await_changes(operation, sent, fail_elsewhere)
         if failure is None:
             self.template = template
             self.resources = {lid: old[lid] for lid in wanted if lid in old}
@@ -707,7 +724,7 @@ class Stack:
             if request.pending:
                 answers = self.cloud.responses.answers_to(request.request_id)
                 if answers:
-                    request.answer = answers[0]
+                    request.answer, request.answered_at = answers[0], now
                 elif now >= request.deadline + self.cloud.startup_seconds_since(request.sent_at):
                     request.timed_out = True
 
@@ -720,23 +737,23 @@ class Stack:
             time.sleep(_POLL)
 
     def _await_changes(
-        self, operation: Operation, requests: Sequence[Request], fail_elsewhere_after: float | None
+        self, operation: Operation, requests: Sequence[Request], fail_elsewhere: FailureElsewhere | None
     ) -> str | None:
         """Wait for the Creates and Updates of an operation; None when all succeeded.
 
         The first failure (a FAILED answer, a timeout, another resource failing) cancels every
         request still in progress, and is returned.
         """
-        fail_at = None if fail_elsewhere_after is None else operation.started + fail_elsewhere_after
         while True:
             self._collect(requests)
             failed = [r for r in requests if r.outcome in (FAILED, TIMED_OUT)]
+            fail_at = self._failure_elsewhere_at(operation, requests, fail_elsewhere)
             failure = None
             if failed:
                 failure = "; ".join(f"{r.logical_id}: {r.outcome} {r.reason}".rstrip() for r in failed)
             elif fail_at is not None and time.monotonic() >= fail_at:
                 failure = "another resource of the stack failed"
-            elif fail_at is None and not any(r.pending for r in requests):
+            elif fail_elsewhere is None and not any(r.pending for r in requests):
                 return None
             if failure is not None:
                 for request in requests:
@@ -744,6 +761,21 @@ class Stack:
                         request.cancelled = True
                 return failure
             time.sleep(_POLL)
+
+    @staticmethod
+    def _failure_elsewhere_at(
+        operation: Operation, requests: Sequence[Request], fail_elsewhere: FailureElsewhere | None
+    ) -> float | None:
+        """When the other resource fails; None while it has not started (or there is none)."""
+        if fail_elsewhere is None:
+            return None
+        needed = [r for r in requests if any(construct_id_matches(r.logical_id, c) for c in fail_elsewhere.depends_on)]
+        if len(needed) != len(fail_elsewhere.depends_on):
+            raise ValueError(f"fail_elsewhere depends on {fail_elsewhere.depends_on}: not all in this operation")
+        answered = [r.answered_at for r in needed]
+        if None in answered:
+            return None
+        return max([operation.started, *(t for t in answered if t is not None)]) + fail_elsewhere.after
 
     def _id_for_rollback(self, create: Request) -> str:
         """The PhysicalResourceId of a Delete undoing ``create``: the id its answer gave, FAILED or
