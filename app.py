@@ -75,7 +75,7 @@ class RunningModelExampleStack(cdk.Stack):
                 options["timeout"] = cdk.Duration.minutes(timeout_minutes)
             model = RunningModel(self, model_id, **options)
             cdk.CfnOutput(self, f"{model_id}Arn", value=model.project_version_arn)
-            cdk.CfnOutput(self, f"{model_id}Status", value=model.attr_status)
+            cdk.CfnOutput(self, f"{model_id}Status", value=model.status)
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """RunningModel: keep an Amazon Rekognition Custom Labels model running exactly as long as a stack says."""
 
+from .base import IRunningModel, RunningModelBase
+from .metrics import MetricOptions
 from .running_model import RunningModel
 
-__all__ = ["RunningModel"]
+__all__ = ["IRunningModel", "MetricOptions", "RunningModel", "RunningModelBase"]

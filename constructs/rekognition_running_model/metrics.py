@@ -7,8 +7,11 @@ metrics for Rekognition"): namespace ``AWS/Rekognition``, dimensions ``ProjectNa
 
 from __future__ import annotations
 
-from typing import Any
+import difflib
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
 from .arns import ModelVersionArn
@@ -27,6 +30,31 @@ USER_ERROR_COUNT = "UserErrorCount"
 SERVER_ERROR_COUNT = "ServerErrorCount"
 RESPONSE_TIME = "ResponseTime"
 
+
+class MetricOptions(TypedDict, total=False):
+    """The options of ``cloudwatch.MetricOptions``, as keyword arguments of the ``metric*`` methods.
+
+    Each one defaults as in aws_cloudwatch.Metric, except those RunningModel sets: ``statistic``
+    (Average, or Sum for the request counts), ``dimensions_map`` (the model's ProjectName and
+    VersionName) and ``region`` (the model's).
+    """
+
+    account: str
+    color: str
+    dimensions_map: Mapping[str, str]
+    id: str
+    label: str
+    period: Duration
+    region: str
+    stack_account: str
+    stack_region: str
+    statistic: str
+    unit: cloudwatch.Unit
+    visible: bool
+
+
+OPTION_NAMES = frozenset(MetricOptions.__annotations__)
+
 # The statistic the guide names as valid (and recommends) for each metric.
 DEFAULT_STATISTICS: dict[str, str] = {
     IN_SERVICE_INFERENCE_UNITS: cloudwatch.Stats.AVERAGE,
@@ -41,18 +69,28 @@ DEFAULT_STATISTICS: dict[str, str] = {
 }
 
 
-def model_metric(version: ModelVersionArn, metric_name: str, props: dict[str, Any]) -> cloudwatch.Metric:
-    """``metric_name`` of ``version``; ``props`` are cloudwatch.MetricOptions and win over the defaults.
+def model_metric(version: ModelVersionArn, metric_name: str, options: Mapping[str, Any]) -> cloudwatch.Metric:
+    """``metric_name`` of ``version``; ``options`` are MetricOptions and win over the defaults.
 
     Defaults: the statistic of DEFAULT_STATISTICS (Average for other names), CloudWatch's
     5-minute period, the model's region (an alarm in another region is refused by CDK).
     """
-    for reserved in ("namespace", "metric_name"):
-        if reserved in props:
-            raise TypeError(f"metric(): {reserved!r} is set by RunningModel; pass it to cloudwatch.Metric instead")
+    unknown = sorted(set(options) - OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"metric(): {'; '.join(_unknown_option(name) for name in unknown)}")
     defaults: dict[str, Any] = {
         "dimensions_map": {DIMENSION_PROJECT: version.project, DIMENSION_VERSION: version.version},
         "statistic": DEFAULT_STATISTICS.get(metric_name, cloudwatch.Stats.AVERAGE),
         "region": version.region,
     }
-    return cloudwatch.Metric(namespace=NAMESPACE, metric_name=metric_name, **{**defaults, **props})
+    return cloudwatch.Metric(namespace=NAMESPACE, metric_name=metric_name, **{**defaults, **options})
+
+
+def _unknown_option(name: str) -> str:
+    """Why ``name`` is refused, with the option it was probably meant to be."""
+    if name in ("namespace", "metric_name"):
+        return f"{name!r} is set by RunningModel; pass it to cloudwatch.Metric instead"
+    close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    known = ", ".join(sorted(OPTION_NAMES))
+    return f"unknown option {name!r}; {hint}options are those of cloudwatch.MetricOptions: {known}"

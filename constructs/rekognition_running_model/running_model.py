@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
 
-from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
+from aws_cdk import Annotations, CfnResource, CustomResource, Duration, RemovalPolicy, Token
 from constructs import Construct
 
-from . import contract, metrics
+from . import contract
 from .arns import ModelVersionArn
+from .base import IRunningModel, RunningModelBase
 from .handler import RunningModelHandler
 from .registry import ModelVersionRegistry
-from .validation import problem, problems_with
+from .validation import problem, problems_with, problems_with_arn
 
 # CloudFormation's own limit for a custom resource.
 DEFAULT_TIMEOUT = Duration.minutes(60)
 # The CloudFormation type of the custom resource each RunningModel adds.
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"
+# The id of the warning on a version token that two RunningModels use (Annotations.acknowledge_warning).
+SHARED_TOKEN_WARNING = "rekognition-running-model:versionTokenShared"
 
 
-class RunningModel(Construct):
+class RunningModel(RunningModelBase):
     """Starts a Rekognition Custom Labels model version on deploy and stops it on destroy.
 
     ``cdk deploy`` completes when the model is RUNNING with the requested inference units;
     ``cdk destroy`` when it is STOPPED. Changing ``project_version_arn`` starts the new version
     first and stops the old one once the new one runs (blue/green); changing the units restarts
-    the model with them. ``metric_*`` methods give the model's CloudWatch metrics.
-
-    :param project_version_arn: ARN of the model version to run.
-    :param min_inference_units: inference units the model runs with, and is billed for. Default: 1.
-    :param max_inference_units: upper limit for Rekognition's auto-scaling. Default: none (no auto-scaling).
-    :param project_arn: ARN of the model's project. Default: looked up by project name at deploy
-        time (rekognition:DescribeProjects), once per request.
-    :param timeout: how long deploy and destroy wait for the model, 5 to 60 minutes.
-        Default: 60 minutes (CloudFormation's maximum for a custom resource).
-    :param removal_policy: RETAIN leaves the model running when the resource leaves the stack
-        (a version replaced by a new ``project_version_arn`` is still stopped).
-        Default: RemovalPolicy.DESTROY (stop it, unless another resource still owns it).
+    the model with them. ``grant_*`` and ``metric_*`` methods give access and CloudWatch metrics;
+    ``RunningModel.from_project_version_arn`` gives them for a model another stack declares.
     """
 
     def __init__(
@@ -53,6 +44,22 @@ class RunningModel(Construct):
         timeout: Duration = DEFAULT_TIMEOUT,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
+        """Declare that the stack keeps ``project_version_arn`` running.
+
+        :param scope: the construct to add it to; its stack gets the shared handler.
+        :param id: the construct id.
+        :param project_version_arn: ARN of the model version to run.
+        :param min_inference_units: inference units the model runs with, and is billed for. Default: 1.
+        :param max_inference_units: upper limit for Rekognition's auto-scaling. Default: none (no auto-scaling).
+        :param project_arn: ARN of the model's project. Default: looked up by project name at deploy
+            time (rekognition:DescribeProjects), once per request.
+        :param timeout: how long deploy and destroy wait for the model, 5 to 60 minutes.
+            Default: 60 minutes (CloudFormation's maximum for a custom resource).
+        :param removal_policy: RETAIN leaves the model running when the resource leaves the stack
+            (a version replaced by a new ``project_version_arn`` is still stopped).
+            Default: RemovalPolicy.DESTROY (stop it, unless another resource still owns it).
+        :raises ValueError: naming every invalid property, and the version's other RunningModel.
+        """
         super().__init__(scope, id)
         problems = problems_with(
             project_version_arn=project_version_arn,
@@ -61,16 +68,8 @@ class RunningModel(Construct):
             project_arn=project_arn,
             timeout=timeout,
         )
-        if not problems and not Token.is_unresolved(project_version_arn):
-            owner = ModelVersionRegistry.of(self).claim(project_version_arn, self.node.path)
-            if owner:
-                problems.append(
-                    problem(
-                        "project_version_arn",
-                        f"{project_version_arn!r}, which {owner} runs already",
-                        "one RunningModel per model version in an app",
-                    )
-                )
+        if not problems:
+            problems += self._claim(project_version_arn)
         if problems:
             raise ValueError(f"RunningModel {self.node.path}: invalid properties\n  - " + "\n  - ".join(problems))
 
@@ -94,14 +93,63 @@ class RunningModel(Construct):
             properties=properties,
             service_timeout=timeout,
         )
-        # RETAIN keeps the model running when the resource leaves the stack, but a version
-        # replaced by another (blue/green) is still stopped: DeletionPolicy only.
-        cfn_resource = self._resource.node.default_child
-        assert isinstance(cfn_resource, CfnResource)
-        cfn_resource.apply_removal_policy(removal_policy, apply_to_update_replace_policy=False)
+        self.apply_removal_policy(removal_policy)
         # The handler must be allowed to poll (and its polls to invoke it) before it is first invoked.
         self._resource.node.add_dependency(handler.polling_policy, handler.poll_permission)
         self._version = version
+
+    @classmethod
+    def from_project_version_arn(cls, scope: Construct, id: str, project_version_arn: str) -> IRunningModel:
+        """A model version that another stack keeps running, for grants and metrics here.
+
+        Nothing is added to this stack's template, and nothing waits for the model: declare a
+        dependency on the other stack for that.
+
+        :raises ValueError: when ``project_version_arn`` is not a model version ARN.
+        """
+        problems = problems_with_arn(project_version_arn)
+        if problems:
+            raise ValueError(
+                f"RunningModel.from_project_version_arn {id!r}: invalid ARN\n  - " + "\n  - ".join(problems)
+            )
+        return _ImportedRunningModel(scope, id, ModelVersionArn.of(project_version_arn))
+
+    def _claim(self, project_version_arn: str) -> list[str]:
+        """Record this RunningModel as the app's one for the version: problems if another is already.
+
+        A token cannot be compared with other values at synth time; the same token twice is only
+        warned about, since a second stack may deliberately share a model (ownership allows it).
+        """
+        owner = ModelVersionRegistry.of(self).claim(project_version_arn, self.node.path)
+        if owner is None:
+            return []
+        if Token.is_unresolved(project_version_arn):
+            Annotations.of(self).add_warning_v2(
+                SHARED_TOKEN_WARNING,
+                f"project_version_arn: the same token as {owner}; both resources own the model version "
+                "it resolves to, and it stops only when both are gone. Use one RunningModel per version, "
+                "or acknowledge this warning if sharing is what you want.",
+            )
+            return []
+        return [
+            problem(
+                "project_version_arn",
+                f"{project_version_arn!r}, which {owner} runs already",
+                "one RunningModel per model version in an app",
+            )
+        ]
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """What deleting the resource does: DESTROY stops the model, RETAIN leaves it running.
+
+        It sets the DeletionPolicy only: a version replaced by a new ``project_version_arn``
+        (blue/green) is still stopped.
+        """
+        cfn_resource = self._resource.node.default_child
+        assert isinstance(cfn_resource, CfnResource)
+        cfn_resource.apply_removal_policy(policy, apply_to_update_replace_policy=False)
+
+    # Attributes, as the handler reports them once the model runs.
 
     @property
     def project_version_arn(self) -> str:
@@ -109,60 +157,44 @@ class RunningModel(Construct):
         return self._resource.get_att_string(contract.ATTR_PROJECT_VERSION_ARN)
 
     @property
-    def attr_status(self) -> str:
+    def status(self) -> str:
         """The model's status once deployed, as Rekognition reports it: RUNNING."""
         return self._resource.get_att_string(contract.ATTR_STATUS)
 
     @property
-    def attr_min_inference_units(self) -> str:
+    def min_inference_units(self) -> str:
         """Inference units the model runs with, as Rekognition reports them."""
         return self._resource.get_att_string(contract.ATTR_MIN_INFERENCE_UNITS)
 
     @property
-    def attr_max_inference_units(self) -> str:
+    def max_inference_units(self) -> str:
         """Auto-scaling limit of the model, as Rekognition reports it (the minimum when not auto-scaling)."""
         return self._resource.get_att_string(contract.ATTR_MAX_INFERENCE_UNITS)
 
-    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call rekognition:DetectCustomLabels on this model version."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["rekognition:DetectCustomLabels"], resource_arns=[self._version.arn]
-        )
+    @property
+    def attr_status(self) -> str:
+        """Deprecated: use ``status``."""
+        return _deprecated("attr_status", "status", self.status)
 
-    # Metrics. ``props`` are those of cloudwatch.MetricOptions (period, statistic, label, ...).
+    @property
+    def attr_min_inference_units(self) -> str:
+        """Deprecated: use ``min_inference_units``."""
+        return _deprecated("attr_min_inference_units", "min_inference_units", self.min_inference_units)
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """Rekognition's metric ``metric_name`` for this model version.
+    @property
+    def attr_max_inference_units(self) -> str:
+        """Deprecated: use ``max_inference_units``."""
+        return _deprecated("attr_max_inference_units", "max_inference_units", self.max_inference_units)
 
-        Namespace AWS/Rekognition, dimensions ProjectName and VersionName of the model, in the
-        model's region. Default: Average (Sum for the request counts) over 5 minutes.
-        """
-        return metrics.model_metric(self._version, metric_name, props)
 
-    def metric_in_service_inference_units(self, **props: Any) -> cloudwatch.Metric:
-        """Inference units the model runs on, and is billed for. Default: Average over 5 minutes."""
-        return self.metric(metrics.IN_SERVICE_INFERENCE_UNITS, **props)
+class _ImportedRunningModel(RunningModelBase):
+    """A model version declared in another stack: its grants and metrics, and nothing in this template."""
 
-    def metric_desired_inference_units(self, **props: Any) -> cloudwatch.Metric:
-        """Inference units auto-scaling is moving the model to. Default: Average over 5 minutes."""
-        return self.metric(metrics.DESIRED_INFERENCE_UNITS, **props)
+    def __init__(self, scope: Construct, id: str, version: ModelVersionArn) -> None:
+        super().__init__(scope, id, environment_from_arn=version.arn)
+        self._version = version
 
-    def metric_successful_request_count(self, **props: Any) -> cloudwatch.Metric:
-        """Requests to the model that succeeded. Default: Sum over 5 minutes."""
-        return self.metric(metrics.SUCCESSFUL_REQUEST_COUNT, **props)
 
-    def metric_throttled_count(self, **props: Any) -> cloudwatch.Metric:
-        """Requests to the model refused for throughput (more inference units help). Default: Sum over 5 minutes."""
-        return self.metric(metrics.THROTTLED_COUNT, **props)
-
-    def metric_user_error_count(self, **props: Any) -> cloudwatch.Metric:
-        """Requests to the model refused with a 4xx error (bad image, no permission). Default: Sum over 5 minutes."""
-        return self.metric(metrics.USER_ERROR_COUNT, **props)
-
-    def metric_server_error_count(self, **props: Any) -> cloudwatch.Metric:
-        """Requests to the model that failed with a 5xx error. Default: Sum over 5 minutes."""
-        return self.metric(metrics.SERVER_ERROR_COUNT, **props)
-
-    def metric_response_time(self, **props: Any) -> cloudwatch.Metric:
-        """Milliseconds Rekognition took to answer a request to the model. Default: Average over 5 minutes."""
-        return self.metric(metrics.RESPONSE_TIME, **props)
+def _deprecated(old: str, new: str, value: str) -> str:
+    warnings.warn(f"RunningModel.{old} is deprecated; use RunningModel.{new}", DeprecationWarning, stacklevel=3)
+    return value

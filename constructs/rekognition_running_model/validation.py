@@ -24,14 +24,8 @@ def problems_with(
     timeout: Duration,
 ) -> list[str]:
     """One line per problem: the property, what it received, what is allowed."""
-    problems: list[str] = []
-    version = None
-    if not Token.is_unresolved(project_version_arn):
-        version = _VERSION_ARN.match(project_version_arn or "")
-        if not version:
-            problems.append(
-                problem("project_version_arn", repr(project_version_arn), contract.PROJECT_VERSION_ARN_SHAPE)
-            )
+    problems = problems_with_arn(project_version_arn)
+    version = None if Token.is_unresolved(project_version_arn) else _VERSION_ARN.match(project_version_arn or "")
     min_ok = _whole_number(
         problems, "min_inference_units", min_inference_units, floor=contract.MIN_INFERENCE_UNITS_FLOOR
     )
@@ -76,6 +70,13 @@ def problems_with(
                 )
             )
     return problems
+
+
+def problems_with_arn(project_version_arn: str) -> list[str]:
+    """The problem with ``project_version_arn`` when it is concrete and not a model version ARN."""
+    if Token.is_unresolved(project_version_arn) or _VERSION_ARN.match(project_version_arn or ""):
+        return []
+    return [problem("project_version_arn", repr(project_version_arn), contract.PROJECT_VERSION_ARN_SHAPE)]
 
 
 def _whole_number(problems: list[str], name: str, value: float, *, floor: int) -> bool:

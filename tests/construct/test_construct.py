@@ -324,9 +324,9 @@ def test_attributes_are_tokens_of_the_custom_resource() -> None:
     model = RunningModel(stack, "Model", project_version_arn=version_arn())
     for name, value in (
         ("ProjectVersionArn", model.project_version_arn),
-        ("Status", model.attr_status),
-        ("MinInferenceUnits", model.attr_min_inference_units),
-        ("MaxInferenceUnits", model.attr_max_inference_units),
+        ("Status", model.status),
+        ("MinInferenceUnits", model.min_inference_units),
+        ("MaxInferenceUnits", model.max_inference_units),
     ):
         cdk.CfnOutput(stack, f"Out{name}", value=value)
     outputs = Template.from_stack(stack).find_outputs("*")

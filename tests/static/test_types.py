@@ -56,3 +56,28 @@ def test_the_handler_type_checks(tmp_path: Path) -> None:
     config.write_text(HANDLER_CONFIG)
     result = mypy("--config-file", str(config), "lambda/index.py", "lambda/running_model")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+USER_CODE = """\
+import aws_cdk as cdk
+from rekognition_running_model import IRunningModel, RunningModel
+
+
+def alarm(model: IRunningModel) -> None:
+    model.metric_throttled_count(period=cdk.Duration.minutes(1), statistic="Sum")
+    model.metric_throttled_count(perod=cdk.Duration.minutes(1))
+
+
+def both(stack: cdk.Stack) -> None:
+    alarm(RunningModel(stack, "Declared", project_version_arn="arn"))
+    alarm(RunningModel.from_project_version_arn(stack, "Imported", "arn"))
+"""
+
+
+def test_mypy_takes_either_model_as_an_interface_and_finds_a_misspelt_metric_option(tmp_path: Path) -> None:
+    """The interface fits both kinds of model, and the metric options are typed: only the typo is an error."""
+    module = tmp_path / "user_app.py"
+    module.write_text(USER_CODE)
+    result = mypy("--config-file", str(ROOT / "pyproject.toml"), str(module))
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and ':7: error: Unexpected keyword argument "perod"' in errors[0], result.stdout
