@@ -34,6 +34,6 @@ def test_the_example_synthesizes_a_running_model(example: Path, tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     assert "end-of-life" not in result.stderr, "jsii ran on an unsupported Node.js"
-    (template_file,) = tmp_path.glob("*.template.json")
-    resources = json.loads(template_file.read_text())["Resources"].values()
+    templates = [json.loads(path.read_text()) for path in tmp_path.glob("*.template.json")]
+    resources = [resource for template in templates for resource in template["Resources"].values()]
     assert any(resource["Type"] == "Custom::RekognitionRunningModel" for resource in resources)
