@@ -7,13 +7,14 @@ Reason at most 256 characters.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from running_model.lifecycle import DEADLINE
 
 from support.fakes.aws import (
     client,
@@ -374,11 +375,11 @@ def test_the_logs_never_hold_the_response_url(world: World, caplog: pytest.LogCa
 
 def test_two_overlapping_polls_answer_only_once(world: World) -> None:
     """EventBridge may fire while the previous poll still runs: the later finisher stays silent."""
-    world.rekognition.add_model(ARN, start_seconds=0.6)
+    world.rekognition.add_model(ARN, start_seconds=3600)  # still starting, however slow the machine
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
-    time.sleep(0.6)
+    world.rekognition.set_status(ARN, "RUNNING")
     world.invoke(poll)
     world.invoke(poll)
     assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["SUCCESS"]
@@ -413,10 +414,11 @@ def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_onc
 
 def test_two_polls_past_the_deadline_answer_once_and_leave_nothing_polling(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)
-    request = event("Create", world.responses, {"ProjectVersionArn": ARN, "ServiceTimeout": 1})
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
-    time.sleep(1.0)
+    # The deadline passes while the model still starts: what the poll carries says so, on any machine.
+    poll["CrHelperData"][DEADLINE] = 0.0
     world.invoke(poll)
     world.invoke(poll)
     assert [answer.status for answer in world.responses.answers_to(request["RequestId"])] == ["FAILED"]
@@ -498,11 +500,11 @@ def test_polling_that_cannot_be_set_up_fails_before_anything_is_started(
 def test_an_error_removing_the_poll_rule_never_changes_the_answer(world: World, operation: str, count: int) -> None:
     """A short burst is absorbed by botocore's retries; a lasting one leaves the rule for the next
     poll, which answers: one answer, the same one, and no rule left behind."""
-    world.rekognition.add_model(ARN, start_seconds=0.4)
+    world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
-    time.sleep(0.5)
+    world.rekognition.set_status(ARN, "RUNNING")
     fail_calls(world.handler.helper._events_client, operation, "ThrottlingException", count=count)
     world.invoke(poll)
     answers = world.responses.answers_to(request["RequestId"])
@@ -553,10 +555,11 @@ def test_a_cancelled_create_is_answered_and_ended_by_the_delete(world: World) ->
 def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_poll(world: World) -> None:
     """Another invocation is answering (its lock statement exists): this one neither answers nor
     removes the rule; once the lock is gone, the next poll answers."""
-    world.rekognition.add_model(ARN, start_seconds=0.4)
+    world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
+    world.rekognition.set_status(ARN, "RUNNING")
     lock = poll["CrHelperRule"].split("/")[-1] + "-answer"
     lambda_ = client("lambda", world.aws_endpoint)
     lambda_.add_permission(
@@ -566,7 +569,6 @@ def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_p
         Principal="events.amazonaws.com",
         SourceArn=poll["CrHelperRule"],
     )
-    time.sleep(0.5)
     world.invoke(poll)
     assert world.responses.answers_to(request["RequestId"]) == [] and len(world.scheduled_inputs()) == 1
     lambda_.remove_permission(FunctionName=world.function_name, StatementId=lock)
