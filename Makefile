@@ -13,7 +13,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 PIP := python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: synth test test-busy bench lint clean
+.PHONY: synth test test-busy bench lint clean integ integ-snapshot
 
 synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
@@ -34,9 +34,18 @@ bench: $(VENV)/.dev
 	python benchmarks/run.py
 
 lint: $(VENV)/.dev
-	python -m ruff check app.py benchmarks constructs examples lambda tests
-	python -m ruff format --check app.py benchmarks constructs examples lambda tests
+	python -m ruff check app.py benchmarks constructs examples integ lambda tests
+	python -m ruff format --check app.py benchmarks constructs examples integ lambda tests
 	python -m mypy
+
+# The integration test on a real account: deploys, asserts RUNNING, destroys, asserts STOPPED.
+# Without RUNNING_MODEL_INTEG_ARN or AWS credentials it says what it needs and fails. Never part of make test.
+integ: $(VENV)/.dev node_modules/.installed
+	python integ/run.py deploy
+
+# Rewrites integ/integ_running_model.py.snapshot from the integ app, offline (make test checks it).
+integ-snapshot: $(VENV)/.dev
+	python integ/run.py snapshot
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out
@@ -48,6 +57,7 @@ $(VENV)/.runtime: requirements.txt
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
+	python -m venv $(VENV)/checkov && $(VENV)/checkov/bin/$(PIP) checkov==3.3.30  # its own: it pins another boto3
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.runtime

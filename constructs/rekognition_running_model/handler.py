@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import contract
-from .acknowledgements import acknowledge_wildcard_resource
+from .acknowledgements import acknowledge_handler, acknowledge_wildcard_resource
 from .arns import ModelVersionArn
 from .bundling import HANDLER, RUNTIME, handler_code
+from .compliance import Target, Wildcard
+from .log_group import handler_log_group
 
 # One handler invocation looks at its model for up to 50 s, keeps 60 s in reserve and allows 31 s
 # for a throttled call with all its retries; the handler checks that this fits in the timeout it
@@ -23,23 +27,98 @@ HANDLER_TIMEOUT = Duration.minutes(3)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
-class RunningModelHandler(Construct):
-    """Lambda function, role and log group of Custom::RekognitionRunningModel.
+@dataclass(frozen=True)
+class HandlerOptions:
+    """What ``RunningModelHandler.configure`` may choose."""
 
-    Use ``RunningModelHandler.of(scope)``: it finds the stack's handler or makes it.
+    log_encryption_key: kms.IKey | None = None
+    log_retention: logs.RetentionDays = LOG_RETENTION
+
+    def __str__(self) -> str:
+        key = "None" if self.log_encryption_key is None else self.log_encryption_key.node.path
+        return f"log_encryption_key={key}, log_retention={self.log_retention.name}"
+
+
+class RunningModelHandler(Construct):
+    """Lambda function, role and log group of Custom::RekognitionRunningModel: one per stack.
+
+    Every RunningModel of a stack uses the handler ``RunningModelHandler.of(scope)`` finds or makes.
+    To choose its options, call ``RunningModelHandler.configure(scope, ...)`` before the stack's
+    first RunningModel.
     """
 
     ID = "RekognitionRunningModelHandler"
 
     @classmethod
     def of(cls, scope: Construct) -> RunningModelHandler:
+        """The handler of ``scope``'s stack: the one ``configure`` made, else a new one with the defaults."""
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(cls.ID)
-        return existing if isinstance(existing, RunningModelHandler) else cls(stack, cls.ID)
+        if isinstance(existing, RunningModelHandler):
+            return existing
+        handler = cls(stack, cls.ID)
+        handler._made_for = scope.node.path
+        return handler
 
-    def __init__(self, scope: Construct, id: str) -> None:
+    @classmethod
+    def configure(
+        cls,
+        scope: Construct,
+        *,
+        log_encryption_key: kms.IKey | None = None,
+        log_retention: logs.RetentionDays = LOG_RETENTION,
+    ) -> RunningModelHandler:
+        """Make the handler of ``scope``'s stack with these options, before the stack's first RunningModel.
+
+        :param scope: any construct of the stack.
+        :param log_encryption_key: KMS key that encrypts the handler's log group. A ``kms.Key`` of the
+            same stack gets a key policy statement that lets CloudWatch Logs of the stack's region use
+            it for this log group only; the policy of any other key (imported, or of another stack)
+            must allow that itself (see the README). The log group is then named
+            ``/rekognition-running-model/<stack name>/<uuid of the stack id>``.
+            Default: none (CloudWatch Logs encrypts the log group with its own keys).
+        :param log_retention: how long the log group keeps the handler's logs. Default: one month.
+        :raises ValueError: if the stack's handler exists already: made for a RunningModel declared
+            before this call, or configured with other options. The same options again return it.
+        """
+        stack = Stack.of(scope)
+        options = HandlerOptions(log_encryption_key=log_encryption_key, log_retention=log_retention)
+        existing = stack.node.try_find_child(cls.ID)
+        if isinstance(existing, RunningModelHandler):
+            if existing._made_for is not None:
+                raise ValueError(
+                    f"RunningModelHandler.configure({stack.node.path}): the stack's handler exists already, made "
+                    f"with the default options for {existing._made_for}; call RunningModelHandler.configure "
+                    "before the stack's first RunningModel."
+                )
+            if existing.options != options:
+                raise ValueError(
+                    f"RunningModelHandler.configure({stack.node.path}): the stack's handler is configured "
+                    f"already with {existing.options}, not {options}; configure it once per stack."
+                )
+            return existing
+        return cls(stack, cls.ID, log_encryption_key=log_encryption_key, log_retention=log_retention)
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        log_encryption_key: kms.IKey | None = None,
+        log_retention: logs.RetentionDays = LOG_RETENTION,
+    ) -> None:
+        """Use ``of`` or ``configure`` instead: they keep to one handler per stack.
+
+        :param scope: the stack.
+        :param id: ``RunningModelHandler.ID``, where ``of`` looks.
+        :param log_encryption_key: as ``configure``'s. Default: none.
+        :param log_retention: as ``configure``'s. Default: one month.
+        """
         super().__init__(scope, id)
         stack = Stack.of(self)
+        self.options = HandlerOptions(log_encryption_key=log_encryption_key, log_retention=log_retention)
+        # The path of the RunningModel that ``of`` made this handler for; None when ``configure`` made it.
+        self._made_for: str | None = None
         # Rule names the handler makes for polling start with this prefix; it is unique per stack
         # (stack name and path), so this role can touch its own rules and nobody else's.
         self.poll_rule_prefix = poll_rule_prefix(stack, self.node.path)
@@ -49,7 +128,7 @@ class RunningModelHandler(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts and stops Rekognition Custom Labels models for Custom::RekognitionRunningModel",
         )
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+        self.log_group = handler_log_group(self, "LogGroup", encryption_key=log_encryption_key, retention=log_retention)
         self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
@@ -114,16 +193,17 @@ class RunningModelHandler(Construct):
                 ),
             ],
         )
-        acknowledge_wildcard_resource(
-            self.polling_policy,
-            poll_rules,
-            "The handler names each poll rule at deploy time (from the request it polls for), so no "
-            "rule ARN is known at synth time; the statement covers only rules named with this "
-            "handler's own prefix, which is unique to its stack, and only the calls that create, "
-            "read and remove them.",
-        )
+        acknowledge_wildcard_resource(self.polling_policy, poll_rules, Wildcard.POLL_RULES)
         self._wildcards: set[str] = set()
         self._allow_releasing_any_version()
+        acknowledge_handler(
+            {
+                Target.FUNCTION: [self.function],
+                Target.LOG_GROUP: [self.log_group],
+                Target.POLICIES: [self.role.node.find_child("DefaultPolicy"), self.polling_policy],
+            },
+            log_key=log_encryption_key is not None,
+        )
 
     def allow_model(self, version: ModelVersionArn) -> None:
         """Let the handler start ``version`` and register as its owner.
@@ -154,34 +234,16 @@ class RunningModelHandler(Construct):
         stack = Stack.of(self)
         any_version = f"arn:{stack.partition}:rekognition:*:{stack.account}:project/*/version/*/*"
         any_project = f"arn:{stack.partition}:rekognition:*:{stack.account}:project/*"
-        why = (
-            "Versions that leave the template (blue/green, removal, rollback) are released and "
-            "stopped under the NEW policy, in CloudFormation's cleanup phase, so they cannot be named "
-            "at synth time; the statement is limited to this account's model versions, the handler "
-            "stops a version only when its own resource owned it and no other owner is left, and "
-            "StartProjectVersion stays limited to the versions the template declares."
-        )
-        self._allow_wildcard(["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"], any_version, why)
-        self._allow_wildcard(["rekognition:UntagResource"], any_version, why, conditions=_OWNER_TAGS_ONLY)
+        stop = ["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"]
+        self._allow_wildcard(stop, any_version, Wildcard.MODEL_VERSIONS)
         self._allow_wildcard(
-            ["rekognition:DescribeProjectVersions"],
-            any_project,
-            "DescribeProjectVersions is authorized on the project ARN, which ends in the project's "
-            "creation timestamp: the handler must observe versions that have left the template as well "
-            "as the declared ones, whose project ARNs are unknown at synth time; read-only, this "
-            "account only.",
+            ["rekognition:UntagResource"], any_version, Wildcard.MODEL_VERSIONS, conditions=_OWNER_TAGS_ONLY
         )
-        self._allow_wildcard(
-            ["rekognition:DescribeProjects"],
-            "*",
-            "rekognition:DescribeProjects has no resource-level permission (the Service Authorization "
-            "Reference lists no resource type for it), so only Resource '*' allows it; the handler calls "
-            "it only to find the ARN of a version's project when no project_arn was given (also for "
-            "versions that have left the template). Read-only.",
-        )
+        self._allow_wildcard(["rekognition:DescribeProjectVersions"], any_project, Wildcard.PROJECTS)
+        self._allow_wildcard(["rekognition:DescribeProjects"], "*", Wildcard.DESCRIBE_PROJECTS)
 
     def _allow_wildcard(
-        self, actions: list[str], resource: str, reason: str, *, conditions: dict[str, Any] | None = None
+        self, actions: list[str], resource: str, why: Wildcard, *, conditions: dict[str, Any] | None = None
     ) -> None:
         """Allow ``actions`` on the wildcard ``resource``, and acknowledge the finding on the policy holding it."""
         self.role.add_to_principal_policy(
@@ -193,7 +255,7 @@ class RunningModelHandler(Construct):
         self._wildcards.add(key)
         # iam.Role keeps added statements in its child "DefaultPolicy": the finding is reported there.
         policy = self.role.node.find_child("DefaultPolicy")
-        acknowledge_wildcard_resource(policy, resource, reason)
+        acknowledge_wildcard_resource(policy, resource, why)
 
 
 # The handler may add and remove only its own ownership tags.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import rekognition_running_model
 from rekognition_running_model import bundling
 
 from support.paths import ROOT
@@ -162,3 +163,16 @@ def test_a_missing_handler_source_is_named(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setattr(bundling, "HANDLER_SOURCE_CANDIDATES", (tmp_path / "a", tmp_path / "b"))
     with pytest.raises(FileNotFoundError, match="looked for index.py in .*/a and .*/b"):
         bundling.handler_source()
+
+
+def test_every_public_name_is_documented_in_the_readme_and_the_changelog() -> None:
+    """What the package exports is what users read about, and each addition is recorded."""
+    readme = (ROOT / "README.md").read_text()
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    missing = [
+        (name, where)
+        for name in rekognition_running_model.__all__
+        for where, text in (("README.md", readme), ("CHANGELOG.md", changelog))
+        if f"`{name}" not in text
+    ]
+    assert missing == []
