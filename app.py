@@ -32,13 +32,14 @@ EXAMPLE_MODEL: Mapping[str, Any] = {
     ),
 }
 _NUMBERS = ("min_inference_units", "max_inference_units", "timeout_minutes")
-_KEYS = ("id", "project_version_arn", "project_arn", *_NUMBERS)
+_FRACTIONS = ("min_f1_score",)
+_KEYS = ("id", "project_version_arn", "project_arn", *_NUMBERS, *_FRACTIONS)
 
 
 def models_from_context(node: Any) -> list[dict[str, Any]]:
     """The models to run: ``-c project_version_arn=...`` (with optional ``-c min_inference_units=``,
-    ``max_inference_units``, ``project_arn``, ``timeout_minutes``), else the ``models`` list, else
-    the example model."""
+    ``max_inference_units``, ``project_arn``, ``timeout_minutes``, ``min_f1_score``), else the
+    ``models`` list, else the example model."""
     single = {key: node.try_get_context(key) for key in _KEYS if node.try_get_context(key) is not None}
     if "project_version_arn" in single:
         models = [{"id": "Model", **single}]
@@ -59,6 +60,12 @@ def _typed(model: Mapping[str, Any], index: int) -> dict[str, Any]:
                 typed[key] = int(typed[key])  # -c values arrive as strings
             except (TypeError, ValueError):
                 raise ValueError(f"{key}: received {typed[key]!r}; expected a whole number") from None
+    for key in _FRACTIONS:
+        if key in typed:
+            try:
+                typed[key] = float(typed[key])
+            except (TypeError, ValueError):
+                raise ValueError(f"{key}: received {typed[key]!r}; expected a number") from None
     return typed
 
 

@@ -8,6 +8,7 @@ PROP_PROJECT_VERSION_ARN = "ProjectVersionArn"
 PROP_MIN_INFERENCE_UNITS = "MinInferenceUnits"
 PROP_MAX_INFERENCE_UNITS = "MaxInferenceUnits"
 PROP_PROJECT_ARN = "ProjectArn"
+PROP_MIN_F1_SCORE = "MinF1Score"
 
 ATTR_PROJECT_VERSION_ARN = "ProjectVersionArn"
 ATTR_STATUS = "Status"
@@ -30,6 +31,7 @@ PROJECT_VERSION_ARN_SHAPE = (
     "arn:<partition>:rekognition:<region>:<account>:project/<name>/version/<version>/<timestamp>"
 )
 PROJECT_ARN_SHAPE = "arn:<partition>:rekognition:<region>:<account>:project/<name>/<timestamp>"
+MIN_F1_SCORE_SHAPE = "a number above 0 and at most 1 (the F1 score a version needs to be started)"
 
 # Rekognition allows 1 inference unit at least; CloudFormation allows a custom resource 1 hour at most.
 MIN_INFERENCE_UNITS_FLOOR = 1

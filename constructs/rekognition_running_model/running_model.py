@@ -43,6 +43,7 @@ class RunningModel(RunningModelBase):
         project_arn: str | None = None,
         timeout: Duration = DEFAULT_TIMEOUT,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        min_f1_score: float | None = None,
     ) -> None:
         """Declare that the stack keeps ``project_version_arn`` running.
 
@@ -58,6 +59,10 @@ class RunningModel(RunningModelBase):
         :param removal_policy: RETAIN leaves the model running when the resource leaves the stack
             (a version replaced by a new ``project_version_arn`` is still stopped).
             Default: RemovalPolicy.DESTROY (stop it, unless another resource still owns it).
+        :param min_f1_score: the promotion gate: a deploy starts the version only if its F1 score
+            (EvaluationResult.F1Score) is at least this, above 0 and at most 1; otherwise it fails
+            saying so and starts nothing, and on a blue/green update the old version keeps serving.
+            Default: none (no gate).
         :raises ValueError: naming every invalid property, and the version's other RunningModel.
         """
         super().__init__(scope, id)
@@ -67,6 +72,7 @@ class RunningModel(RunningModelBase):
             max_inference_units=max_inference_units,
             project_arn=project_arn,
             timeout=timeout,
+            min_f1_score=min_f1_score,
         )
         if not problems:
             problems += self._claim(project_version_arn)
@@ -85,6 +91,8 @@ class RunningModel(RunningModelBase):
             properties[contract.PROP_MAX_INFERENCE_UNITS] = max_inference_units
         if project_arn is not None:
             properties[contract.PROP_PROJECT_ARN] = project_arn
+        if min_f1_score is not None:
+            properties[contract.PROP_MIN_F1_SCORE] = min_f1_score
         self._resource = CustomResource(
             self,
             "Resource",

@@ -22,6 +22,7 @@ def problems_with(
     max_inference_units: float | None,
     project_arn: str | None,
     timeout: Duration,
+    min_f1_score: float | None = None,
 ) -> list[str]:
     """One line per problem: the property, what it received, what is allowed."""
     problems = problems_with_arn(project_version_arn)
@@ -58,6 +59,10 @@ def problems_with(
                     f"(project {version['project']!r} in {version['region']}, account {version['account']})",
                 )
             )
+    if min_f1_score is not None and not Token.is_unresolved(min_f1_score):
+        number = isinstance(min_f1_score, (int, float)) and not isinstance(min_f1_score, bool)
+        if not number or not 0 < min_f1_score <= 1:
+            problems.append(problem("min_f1_score", repr(min_f1_score), contract.MIN_F1_SCORE_SHAPE))
     if not timeout.is_unresolved():
         seconds = timeout.to_milliseconds() / 1000
         if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= contract.SERVICE_TIMEOUT_MAX_SECONDS:

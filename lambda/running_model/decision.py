@@ -64,12 +64,16 @@ class Verb(Enum):
 
 @dataclass(frozen=True)
 class Observation:
-    """What DescribeProjectVersions said. ``status`` None: the version does not exist."""
+    """What DescribeProjectVersions said. ``status`` None: the version does not exist.
+
+    ``f1_score``: EvaluationResult.F1Score, None while the version has no evaluation.
+    """
 
     status: str | None
     min_units: int | None = None
     max_units: int | None = None
     message: str = ""
+    f1_score: float | None = None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from . import contract
+from . import contract, gate
 from .decision import RUNNING, STOPPED_STATE, Desired, Observation
 from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, owners, request_of
@@ -166,6 +166,10 @@ class Lifecycle:
             return failed(str(error))
         model = self._model(spec.version, request.data, spec.project_arn)
         owner = request.owner
+        if request.first_look and spec.min_f1_score is not None:
+            refused = self._promotion_refused(request, model, spec.min_f1_score)
+            if refused:
+                return failed(refused)
         if request.first_look:
             try:
                 self._patiently(request, lambda: self._register(request, model, owner))
@@ -199,6 +203,22 @@ class Lifecycle:
         return Answer(
             finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, outcome.observation)
         )
+
+    def _promotion_refused(self, request: _Request, model: ModelVersionClient, required: float) -> str | None:
+        """Why the version may not be started under the gate, before anything is registered or started.
+
+        A refused Create answers with an id that names no version, and a refused Update keeps the
+        resource's id: the rollback finds nothing of this request to undo, and the old version
+        keeps serving.
+        """
+        try:
+            observation = self._patiently(request, model.observe)
+        except RekognitionError as error:
+            return f"Could not read the F1 score of model {model.label}: {error}; nothing was started"
+        refused = gate.refusal(model.label, observation, required)
+        if refused:
+            logger.warning(refused)
+        return refused
 
     def _register(self, request: _Request, model: ModelVersionClient, owner: Owner) -> None:
         """Record the resource as an owner of the version, naming this request as its latest."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,13 +29,14 @@ class ModelSpec:
     min_units: int
     max_units: int | None
     project_arn: str | None
+    min_f1_score: float | None = None
 
 
 def parse(properties: Mapping[str, Any]) -> ModelSpec:
     """Validate ResourceProperties; raise InvalidPropertiesError naming every bad property at once.
 
     Defaults: MinInferenceUnits 1, MaxInferenceUnits none (no auto-scaling), ProjectArn looked
-    up by project name, ServiceTimeout 3600 seconds.
+    up by project name, MinF1Score none (no promotion gate), ServiceTimeout 3600 seconds.
     """
     problems: list[str] = []
     raw_arn = properties.get(contract.PROP_PROJECT_VERSION_ARN)
@@ -66,10 +68,11 @@ def parse(properties: Mapping[str, Any]) -> ModelSpec:
             )
         )
     project_arn = _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, problems)
+    min_f1_score = _min_f1_score(properties.get(contract.PROP_MIN_F1_SCORE), problems)
     service_timeout(properties, problems)  # checked with the rest; the lifecycle reads it when it sets the deadline
     if problems or version is None or min_units is None:
         raise InvalidPropertiesError("Invalid properties: " + "; ".join(problems))
-    return ModelSpec(version, min_units, max_units, project_arn)
+    return ModelSpec(version, min_units, max_units, project_arn, min_f1_score)
 
 
 def service_timeout(properties: Mapping[str, Any], problems: list[str] | None = None) -> int:
@@ -116,6 +119,19 @@ def _project_arn(raw: object, version: ModelVersion | None, problems: list[str])
         )
         return None
     return str(raw)
+
+
+def _min_f1_score(raw: object, problems: list[str]) -> float | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(str(raw).strip()) if not isinstance(raw, bool) else math.nan
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:  # also refuses nan
+        problems.append(problem(contract.PROP_MIN_F1_SCORE, quote(raw), contract.MIN_F1_SCORE_SHAPE))
+        return None
+    return value
 
 
 def _whole_number(

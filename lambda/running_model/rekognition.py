@@ -95,6 +95,7 @@ class ModelVersionClient:
                     min_units=description.get("MinInferenceUnits"),
                     max_units=description.get("MaxInferenceUnits"),
                     message=description.get("StatusMessage", ""),
+                    f1_score=description.get("EvaluationResult", {}).get("F1Score"),
                 )
         return Observation(status=None)
 

@@ -124,6 +124,9 @@ def test_a_bad_context_value_is_named() -> None:
         _typed({"project_version_arn": "x", "min_inference_units": "two"}, 0)
     with pytest.raises(ValueError, match=r"models\[3\]: unknown keys \['units'\]"):
         _typed({"project_version_arn": "x", "units": 2}, 3)
+    with pytest.raises(ValueError, match="min_f1_score: received 'high'; expected a number"):
+        _typed({"project_version_arn": "x", "min_f1_score": "high"}, 0)
+    assert _typed({"project_version_arn": "x", "min_f1_score": "0.9"}, 0)["min_f1_score"] == 0.9
 
 
 def test_importing_from_the_repo_root_does_not_shadow_the_constructs_package() -> None:

@@ -319,6 +319,19 @@ def test_every_character_of_the_rule_prefix_varies() -> None:
         assert len({prefix[position] for prefix in prefixes}) > 1, f"character {position} never varies"
 
 
+def test_the_required_f1_score_is_passed_to_the_handler_only_when_given() -> None:
+    template = Template.from_stack(
+        stack_with(
+            {"project_version_arn": version_arn("a"), "min_f1_score": 0.9}, {"project_version_arn": version_arn("b")}
+        )
+    )
+    gated, ungated = (
+        template.find_resources(RESOURCE_TYPE, {"Properties": {"ProjectVersionArn": version_arn(v)}}) for v in "ab"
+    )
+    assert [r["Properties"]["MinF1Score"] for r in gated.values()] == [0.9]
+    assert ["MinF1Score" in r["Properties"] for r in ungated.values()] == [False]
+
+
 def test_attributes_are_tokens_of_the_custom_resource() -> None:
     stack = cdk.Stack(cdk.App(), "Test")
     model = RunningModel(stack, "Model", project_version_arn=version_arn())

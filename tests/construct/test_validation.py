@@ -56,6 +56,12 @@ def declare(**props: Any) -> RunningModel:
             {"project_version_arn": version_arn(), "timeout": cdk.Duration.minutes(2)},
             "timeout: received 2 minutes; expected 5 to 60 minutes",
         ),
+        (
+            {"project_version_arn": version_arn(), "min_f1_score": 90},
+            "min_f1_score: received 90; expected a number above 0 and at most 1",
+        ),
+        ({"project_version_arn": version_arn(), "min_f1_score": 0}, "min_f1_score: received 0; expected a number"),
+        ({"project_version_arn": version_arn(), "min_f1_score": "0.9"}, "min_f1_score: received '0.9'; expected"),
     ],
 )
 def test_each_bad_property_is_named_with_what_it_received_and_what_is_allowed(

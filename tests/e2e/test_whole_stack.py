@@ -355,6 +355,25 @@ def test_a_units_update_that_times_out_is_rolled_back_to_the_old_units_and_stays
     assert cloud.rekognition.units(V1) == (1, 1)
 
 
+# 8b. The promotion gate.
+
+
+def test_a_blue_green_update_to_a_version_below_the_required_f1_is_rolled_back_with_v1_serving(cloud: Cloud) -> None:
+    cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1), f1_score=0.95)
+    cloud.rekognition.add_model(V2, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1), f1_score=0.83)
+    stack = cloud.stack("Gated")
+    created(stack, [model("Detector", V1, min_f1_score=0.9)])
+    updated = stack.deploy([model("Detector", V2, min_f1_score=0.9)])
+    assert updated.status == UPDATE_ROLLBACK_COMPLETE, updated
+    update = updated.request("Detector", "Update", "update")
+    assert update.outcome == FAILED and "F1 0.83 is below the required 0.90" in update.reason, updated
+    rollback = updated.request("Detector", "Update", "rollback")
+    assert rollback.outcome == SUCCESS and rollback.answered_id == V1, updated
+    assert updated.of("Detector", "Delete") == [], "the id never changed: nothing to clean up"
+    assert (cloud.rekognition.status(V1), cloud.rekognition.status(V2)) == ("RUNNING", "TRAINING_COMPLETED")
+    assert starts_and_stops(cloud, V2) == [], "the refused version was never started"
+
+
 # 9.
 
 

@@ -227,6 +227,66 @@ def test_a_deadline_while_starting_leaves_the_stop_to_the_rollback_delete(world:
     assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
 
+# The promotion gate (MinF1Score)
+
+
+def test_a_version_that_meets_the_required_f1_score_is_started(world: World) -> None:
+    world.rekognition.add_model(ARN, f1_score=0.93, start_seconds=0.1)
+    answer = create(world, MinF1Score="0.9")
+    assert answer.status == "SUCCESS", answer.reason
+    assert world.rekognition.status(ARN) == "RUNNING"
+
+
+@pytest.mark.parametrize(
+    "f1_score, reason",
+    [
+        (0.83, "Model widgets/v1: F1 0.83 is below the required 0.90; nothing was started"),
+        (None, "Model widgets/v1 has no F1 score (it has no evaluation), so it cannot meet the required 0.90"),
+    ],
+)
+def test_a_create_refused_by_the_gate_fails_saying_why_and_leaves_nothing(
+    world: World, f1_score: float | None, reason: str
+) -> None:
+    world.rekognition.add_model(ARN, f1_score=f1_score, start_seconds=0.1)
+    answer = create(world, MinF1Score="0.9")
+    assert answer.status == "FAILED" and answer.reason.startswith(reason), answer.reason
+    assert calls(world, "StartProjectVersion") == [] and calls(world, "TagResource") == []
+    assert world.scheduled_inputs() == [] and world.rekognition.status(ARN) == "TRAINING_COMPLETED"
+    # CloudFormation's rollback Delete (of the id crhelper made up) finds nothing of this request to undo.
+    rollback = world.run(
+        event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=answer.body["PhysicalResourceId"])
+    )
+    assert rollback.status == "SUCCESS" and calls(world, "StopProjectVersion") == []
+
+
+def test_a_blue_green_update_refused_by_the_gate_keeps_the_old_version_serving(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=0.1, f1_score=0.95)
+    world.rekognition.add_model(NEW_ARN, start_seconds=0.1, f1_score=0.7)
+    update = world.run(
+        event(
+            "Update",
+            world.responses,
+            {"ProjectVersionArn": NEW_ARN, "MinF1Score": "0.9"},
+            physical_id=ARN,
+            old_properties={"ProjectVersionArn": ARN, "MinF1Score": "0.9"},
+        )
+    )
+    assert update.status == "FAILED" and "F1 0.70 is below the required 0.90" in update.reason
+    assert update.body["PhysicalResourceId"] == ARN, "the resource keeps its id: the old version"
+    rollback = world.run(
+        event(
+            "Update",
+            world.responses,
+            {"ProjectVersionArn": ARN, "MinF1Score": "0.9"},
+            physical_id=ARN,
+            old_properties={"ProjectVersionArn": NEW_ARN, "MinF1Score": "0.9"},
+        )
+    )
+    assert rollback.status == "SUCCESS" and rollback.body["PhysicalResourceId"] == ARN
+    assert (world.rekognition.status(ARN), world.rekognition.status(NEW_ARN)) == ("RUNNING", "TRAINING_COMPLETED")
+    assert [c["ProjectVersionArn"] for c in calls(world, "StartProjectVersion")] == []
+
+
 # Update
 
 

@@ -14,7 +14,7 @@ PROJECT_ARN = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/176700
 
 def test_strings_become_numbers_and_defaults_apply() -> None:
     spec = parse({"ServiceToken": "arn:aws:lambda:x", "ProjectVersionArn": ARN})
-    assert (spec.min_units, spec.max_units, spec.project_arn) == (1, None, None)
+    assert (spec.min_units, spec.max_units, spec.project_arn, spec.min_f1_score) == (1, None, None, None)
     assert service_timeout({"ProjectVersionArn": ARN}) == 3600
     assert spec.version.region == "eu-west-1"
     assert spec.version.project == "widgets"
@@ -28,9 +28,10 @@ def test_every_property_is_read() -> None:
         "MaxInferenceUnits": "5",
         "ProjectArn": PROJECT_ARN,
         "ServiceTimeout": "1200",
+        "MinF1Score": "0.9",
     }
     spec = parse(properties)
-    assert (spec.min_units, spec.max_units, spec.project_arn) == (2, 5, PROJECT_ARN)
+    assert (spec.min_units, spec.max_units, spec.project_arn, spec.min_f1_score) == (2, 5, PROJECT_ARN, 0.9)
     assert service_timeout(properties) == 1200
 
 
@@ -74,12 +75,23 @@ def test_every_property_is_read() -> None:
             {"ProjectVersionArn": ARN, "ServiceTimeout": "7200"},
             "ServiceTimeout: received 7200; expected a whole number from 1 to 3600",
         ),
+        (
+            {"ProjectVersionArn": ARN, "MinF1Score": "1.5"},
+            "MinF1Score: received '1.5'; expected a number above 0 and at most 1",
+        ),
+        ({"ProjectVersionArn": ARN, "MinF1Score": "0"}, "MinF1Score: received '0'; expected a number above 0"),
+        ({"ProjectVersionArn": ARN, "MinF1Score": "high"}, "MinF1Score: received 'high'; expected a number"),
+        ({"ProjectVersionArn": ARN, "MinF1Score": "nan"}, "MinF1Score: received 'nan'; expected a number"),
     ],
 )
 def test_a_bad_property_is_named_with_what_was_received(properties: dict[str, str], named: str) -> None:
     with pytest.raises(InvalidPropertiesError) as raised:
         parse(properties)
     assert named in str(raised.value)
+
+
+def test_a_required_f1_score_of_exactly_1_is_taken() -> None:
+    assert parse({"ProjectVersionArn": ARN, "MinF1Score": "1"}).min_f1_score == 1.0
 
 
 def test_every_problem_is_reported_at_once() -> None:

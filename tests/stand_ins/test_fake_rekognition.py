@@ -865,3 +865,16 @@ def test_each_signing_key_gets_its_own_authorizer(fake: FakeRekognition, endpoin
     assert strict.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
     fake.set_authorizer(None, access_key_id="AKIASTACKONE")
     assert stack_one.list_tags_for_resource(ResourceArn=MODEL)["Tags"] == {}
+
+
+def test_a_versions_evaluation_comes_back_as_botocore_parses_it(fake: FakeRekognition, client: Any) -> None:
+    """boto3 keeps only members of botocore's shape: an F1 score that comes through is where AWS puts it."""
+    fake.add_model(MODEL, f1_score=0.83)
+    fake.add_model(OTHER_MODEL)
+    described = {
+        v["ProjectVersionArn"]: v
+        for v in client.describe_project_versions(ProjectArn=WIDGETS)["ProjectVersionDescriptions"]
+    }
+    assert described[MODEL]["EvaluationResult"]["F1Score"] == pytest.approx(0.83)
+    assert described[MODEL]["EvaluationResult"]["Summary"]["S3Object"]["Bucket"]
+    assert "EvaluationResult" not in described[OTHER_MODEL]

@@ -164,6 +164,7 @@ class _Model:
     copy_seconds: float
     min_units: int | None = None
     max_units: int | None = None
+    f1_score: float | None = None
     failing_starts: list[str] = field(default_factory=list)
     pending_failure: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -250,8 +251,11 @@ class FakeRekognition:
         min_units: int | None = None,
         max_units: int | None = None,
         status_message: str = "",
+        f1_score: float | None = None,
     ) -> None:
         """Create (or replace) a model version, and its project if needed.
+
+        ``f1_score``: its evaluation's F1 score (EvaluationResult); None: no evaluation.
 
         ``min_units``/``max_units`` are the units the model was last started with; a model added
         as STARTING, RUNNING or STOPPING without them is taken to run on one unit. A replaced model
@@ -281,6 +285,7 @@ class FakeRekognition:
                 copy_seconds=copy_seconds,
                 min_units=min_units,
                 max_units=max_units if max_units is not None else min_units,
+                f1_score=f1_score,
             )
 
     def fail_next_starts(self, project_version_arn: str, message: str, count: int = 1) -> None:
@@ -731,6 +736,9 @@ def _describe(model: _Model) -> dict[str, Any]:
     if model.min_units is not None:
         description["MinInferenceUnits"] = model.min_units
         description["MaxInferenceUnits"] = model.max_units
+    if model.f1_score is not None:
+        summary = {"Bucket": "evaluations", "Name": f"{model.version_name}/EvaluationResultSummary.json"}
+        description["EvaluationResult"] = {"F1Score": model.f1_score, "Summary": {"S3Object": summary}}
     return description
 
 
