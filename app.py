@@ -31,15 +31,15 @@ EXAMPLE_MODEL: Mapping[str, Any] = {
         "example-widgets.2026-01-05T10.00.00/1767607200000"
     ),
 }
-_NUMBERS = ("min_inference_units", "max_inference_units", "timeout_minutes")
+_NUMBERS = ("min_inference_units", "max_inference_units", "timeout_minutes", "repair_every_minutes")
 _FRACTIONS = ("min_f1_score",)
 _KEYS = ("id", "project_version_arn", "project_arn", *_NUMBERS, *_FRACTIONS)
 
 
 def models_from_context(node: Any) -> list[dict[str, Any]]:
     """The models to run: ``-c project_version_arn=...`` (with optional ``-c min_inference_units=``,
-    ``max_inference_units``, ``project_arn``, ``timeout_minutes``, ``min_f1_score``), else the
-    ``models`` list, else the example model."""
+    ``max_inference_units``, ``project_arn``, ``timeout_minutes``, ``min_f1_score``,
+    ``repair_every_minutes``), else the ``models`` list, else the example model."""
     single = {key: node.try_get_context(key) for key in _KEYS if node.try_get_context(key) is not None}
     if "project_version_arn" in single:
         models = [{"id": "Model", **single}]
@@ -77,9 +77,10 @@ class RunningModelExampleStack(cdk.Stack):
         for settings in models:
             options = dict(settings)
             model_id = options.pop("id")
-            timeout_minutes = options.pop("timeout_minutes", None)
-            if timeout_minutes is not None:
-                options["timeout"] = cdk.Duration.minutes(timeout_minutes)
+            for key, prop in (("timeout_minutes", "timeout"), ("repair_every_minutes", "repair_every")):
+                minutes = options.pop(key, None)
+                if minutes is not None:
+                    options[prop] = cdk.Duration.minutes(minutes)
             model = RunningModel(self, model_id, **options)
             cdk.CfnOutput(self, f"{model_id}Arn", value=model.project_version_arn)
             cdk.CfnOutput(self, f"{model_id}Status", value=model.status)

@@ -7,6 +7,7 @@ from typing import Any
 
 from running_model import contract
 from running_model.lifecycle import Lifecycle
+from running_model.repair import Repairer, is_repair
 from running_model.resource import PollingResource
 from running_model.settings import Timing
 
@@ -20,6 +21,7 @@ timing_problems = timing.problems()
 if timing_problems:  # every request is then answered FAILED with this, rather than mistimed
     helper.init_failure(ValueError("The handler's timing does not fit: " + "; ".join(timing_problems)))
 lifecycle = Lifecycle(timing)
+repairer = Repairer(request_in_progress=helper.request_in_progress)
 
 
 @helper.create
@@ -60,4 +62,7 @@ def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
+    if is_repair(event):  # the repair schedule's, not CloudFormation's: nothing to answer
+        repairer.handle(event)
+        return
     helper(event, context)

@@ -23,7 +23,7 @@ class Target(enum.Enum):
 
     FUNCTION = "the handler function"
     LOG_GROUP = "the handler's log group"
-    POLICIES = "the handler role's two policies"
+    POLICIES = "the policies of the handler's role and of its repair schedules' role"
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import CfnResource, CustomResource, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from . import contract
@@ -204,6 +207,65 @@ class RunningModelHandler(Construct):
             },
             log_key=log_encryption_key is not None,
         )
+
+    def repair(
+        self, scope: Construct, resource: CustomResource, properties: Mapping[str, object], *, every: Duration
+    ) -> scheduler.Schedule:
+        """A schedule in ``scope`` that has this handler re-assert ``resource``'s declared state ``every`` so often.
+
+        Its event names the resource (the stack and logical id, as CloudFormation's requests do)
+        and carries its properties. It depends on the resource, so it starts after the resource
+        is created and goes before it is deleted.
+        """
+        stack = Stack.of(self)
+        assert isinstance(resource.node.default_child, CfnResource)
+        event = {
+            contract.REPAIR_EVENT: {
+                "StackId": stack.stack_id,
+                "LogicalResourceId": stack.get_logical_id(resource.node.default_child),
+                "ResourceProperties": dict(properties),
+            }
+        }
+        schedule = scheduler.Schedule(
+            scope,
+            "Repair",
+            description=f"Custom::RekognitionRunningModel: drift repair of {scope.node.path}",
+            schedule=scheduler.ScheduleExpression.rate(every),
+            target=scheduler_targets.LambdaInvoke(
+                self.function,
+                input=scheduler.ScheduleTargetInput.from_object(event),
+                # The target would grant the function and its versions (function:*); the role
+                # already holds a statement for the function alone.
+                role=self._scheduler_role().without_policy_updates(),
+                # The next repair looks again anyway: a retry would only overlap it.
+                retry_attempts=0,
+            ),
+        )
+        schedule.node.add_dependency(resource)
+        return schedule
+
+    def _scheduler_role(self) -> iam.Role:
+        """The one role the stack's repair schedules invoke the handler with (made at first use)."""
+        existing = self.node.try_find_child("SchedulerRole")
+        if isinstance(existing, iam.Role):
+            return existing
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="Invokes the Custom::RekognitionRunningModel handler for drift repair",
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
+        )
+        acknowledge_handler(
+            {Target.FUNCTION: [], Target.LOG_GROUP: [], Target.POLICIES: [role.node.find_child("DefaultPolicy")]},
+            log_key=self.options.log_encryption_key is not None,
+        )
+        return role
 
     def allow_model(self, version: ModelVersionArn) -> None:
         """Let the handler start ``version`` and register as its owner.

@@ -14,11 +14,12 @@ from typing import Any, TypedDict
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
+from . import contract
 from .arns import ModelVersionArn
 
 NAMESPACE = "AWS/Rekognition"
-DIMENSION_PROJECT = "ProjectName"
-DIMENSION_VERSION = "VersionName"
+DIMENSION_PROJECT = contract.METRIC_DIMENSION_PROJECT
+DIMENSION_VERSION = contract.METRIC_DIMENSION_VERSION
 
 IN_SERVICE_INFERENCE_UNITS = "InServiceInferenceUnits"
 DESIRED_INFERENCE_UNITS = "DesiredInferenceUnits"
@@ -75,15 +76,32 @@ def model_metric(version: ModelVersionArn, metric_name: str, options: Mapping[st
     Defaults: the statistic of DEFAULT_STATISTICS (Average for other names), CloudWatch's
     5-minute period, the model's region (an alarm in another region is refused by CDK).
     """
-    unknown = sorted(set(options) - OPTION_NAMES)
-    if unknown:
-        raise TypeError(f"metric(): {'; '.join(_unknown_option(name) for name in unknown)}")
+    _check_options(options)
     defaults: dict[str, Any] = {
         "dimensions_map": {DIMENSION_PROJECT: version.project, DIMENSION_VERSION: version.version},
         "statistic": DEFAULT_STATISTICS.get(metric_name, cloudwatch.Stats.AVERAGE),
         "region": version.region,
     }
     return cloudwatch.Metric(namespace=NAMESPACE, metric_name=metric_name, **{**defaults, **options})
+
+
+def repairs_metric(version: ModelVersionArn, region: str, options: Mapping[str, Any]) -> cloudwatch.Metric:
+    """The handler's count of repairs of ``version`` (embedded metric format, in the handler's ``region``)."""
+    _check_options(options)
+    defaults: dict[str, Any] = {
+        "dimensions_map": {DIMENSION_PROJECT: version.project, DIMENSION_VERSION: version.version},
+        "statistic": cloudwatch.Stats.SUM,
+        "region": region,
+    }
+    return cloudwatch.Metric(
+        namespace=contract.REPAIRS_NAMESPACE, metric_name=contract.REPAIRS_METRIC, **{**defaults, **options}
+    )
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = sorted(set(options) - OPTION_NAMES)
+    if unknown:
+        raise TypeError(f"metric(): {'; '.join(_unknown_option(name) for name in unknown)}")
 
 
 def _unknown_option(name: str) -> str:

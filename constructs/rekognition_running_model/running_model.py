@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from typing import Unpack
 
 from aws_cdk import Annotations, CfnResource, CustomResource, Duration, RemovalPolicy, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from . import contract
+from . import contract, metrics
 from .arns import ModelVersionArn
 from .base import IRunningModel, RunningModelBase
 from .handler import RunningModelHandler
+from .metrics import MetricOptions
 from .registry import ModelVersionRegistry
 from .validation import problem, problems_with, problems_with_arn
 
@@ -44,6 +47,7 @@ class RunningModel(RunningModelBase):
         timeout: Duration = DEFAULT_TIMEOUT,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         min_f1_score: float | None = None,
+        repair_every: Duration | None = None,
     ) -> None:
         """Declare that the stack keeps ``project_version_arn`` running.
 
@@ -63,6 +67,11 @@ class RunningModel(RunningModelBase):
             (EvaluationResult.F1Score) is at least this, above 0 and at most 1; otherwise it fails
             saying so and starts nothing, and on a blue/green update the old version keeps serving.
             Default: none (no gate).
+        :param repair_every: drift repair: how often an EventBridge Scheduler schedule has the
+            handler re-assert the declared state, whole minutes from 1 to 1440. A model this resource
+            owns that was stopped out of band, or found FAILED, is started again (never while a
+            deploy of the resource runs, nor once it is deleted); each repair is logged and counted
+            in ``metric_repairs()``. Default: none (no repair).
         :raises ValueError: naming every invalid property, and the version's other RunningModel.
         """
         super().__init__(scope, id)
@@ -73,6 +82,7 @@ class RunningModel(RunningModelBase):
             project_arn=project_arn,
             timeout=timeout,
             min_f1_score=min_f1_score,
+            repair_every=repair_every,
         )
         if not problems:
             problems += self._claim(project_version_arn)
@@ -105,6 +115,9 @@ class RunningModel(RunningModelBase):
         # The handler must be allowed to poll (and its polls to invoke it) before it is first invoked.
         self._resource.node.add_dependency(handler.polling_policy, handler.poll_permission)
         self._version = version
+        self._handler = handler
+        if repair_every is not None:
+            handler.repair(self, self._resource, properties, every=repair_every)
 
     @classmethod
     def from_project_version_arn(cls, scope: Construct, id: str, project_version_arn: str) -> IRunningModel:
@@ -178,6 +191,14 @@ class RunningModel(RunningModelBase):
     def max_inference_units(self) -> str:
         """Auto-scaling limit of the model, as Rekognition reports it (the minimum when not auto-scaling)."""
         return self._resource.get_att_string(contract.ATTR_MAX_INFERENCE_UNITS)
+
+    def metric_repairs(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Repairs the handler made to this model version (``repair_every``). Default: Sum over 5 minutes.
+
+        Namespace RekognitionRunningModel, dimensions ProjectName and VersionName, in the stack's
+        region (where the handler logs it), not the model's.
+        """
+        return metrics.repairs_metric(self._version, self.stack.region, options)
 
     @property
     def attr_status(self) -> str:

@@ -11,6 +11,7 @@ from . import contract
 
 # Shorter timeouts leave the handler no time to look, clean up and answer: it gives up 90 s before.
 SERVICE_TIMEOUT_MIN_SECONDS = 300
+REPAIR_EVERY_MAX_MINUTES = 1440
 _VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
 
@@ -23,6 +24,7 @@ def problems_with(
     project_arn: str | None,
     timeout: Duration,
     min_f1_score: float | None = None,
+    repair_every: Duration | None = None,
 ) -> list[str]:
     """One line per problem: the property, what it received, what is allowed."""
     problems = problems_with_arn(project_version_arn)
@@ -63,6 +65,16 @@ def problems_with(
         number = isinstance(min_f1_score, (int, float)) and not isinstance(min_f1_score, bool)
         if not number or not 0 < min_f1_score <= 1:
             problems.append(problem("min_f1_score", repr(min_f1_score), contract.MIN_F1_SCORE_SHAPE))
+    if repair_every is not None and not repair_every.is_unresolved():
+        minutes = repair_every.to_seconds() / 60
+        if minutes != int(minutes) or not 1 <= minutes <= REPAIR_EVERY_MAX_MINUTES:
+            problems.append(
+                problem(
+                    "repair_every",
+                    repair_every.to_human_string(),
+                    f"whole minutes from 1 to {REPAIR_EVERY_MAX_MINUTES} (1 day), e.g. Duration.minutes(15)",
+                )
+            )
     if not timeout.is_unresolved():
         seconds = timeout.to_milliseconds() / 1000
         if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= contract.SERVICE_TIMEOUT_MAX_SECONDS:

@@ -46,3 +46,13 @@ LAMBDA_TIMEOUT_ENV = "LAMBDA_TIMEOUT_SECONDS"
 # Each resource that wants a model version running owns it through one tag on the version, whose
 # key starts with this prefix; the construct lets the handler add and remove only such tags.
 OWNER_TAG_PREFIX = "running-model:owner:"
+
+# Drift repair: the construct's EventBridge Scheduler schedule invokes the handler with
+# {REPAIR_EVENT: {"StackId", "LogicalResourceId", "ResourceProperties"}}, which is no CloudFormation
+# request; the handler counts each repair it makes in this CloudWatch metric (embedded metric
+# format), per model version.
+REPAIR_EVENT = "RunningModelRepair"
+REPAIRS_NAMESPACE = "RekognitionRunningModel"
+REPAIRS_METRIC = "Repairs"
+METRIC_DIMENSION_PROJECT = "ProjectName"
+METRIC_DIMENSION_VERSION = "VersionName"

@@ -121,6 +121,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         logger.info("Polling every %s minute(s) until the model is ready", self._polling_interval)
         return True
 
+    def request_in_progress(self, logical_id: str, request_id: str) -> bool:
+        """True while that request of ``logical_id`` is being polled (its poll rule exists)."""
+        return self._targets_of(self._rule_name(logical_id, request_id)) is not None
+
     def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
         """Stop polling an earlier request (of ``logical_id``) and answer it FAILED with ``reason``.
 

@@ -374,6 +374,26 @@ def test_a_blue_green_update_to_a_version_below_the_required_f1_is_rolled_back_w
     assert starts_and_stops(cloud, V2) == [], "the refused version was never started"
 
 
+# 8c. Drift repair.
+
+
+def test_a_model_stopped_out_of_band_is_started_again_by_the_stacks_repair_schedule(cloud: Cloud) -> None:
+    cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1))
+    cloud.rekognition.add_model(V2, status="RUNNING", stop_seconds=cloud.minutes(1))
+    stack = cloud.stack("Repaired")
+    created(stack, [model("Detector", V1, repair_every_minutes=15), model("Unrepaired", V2)])
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion"]
+    cloud.rekognition.set_status(V1, "STOPPED")  # both stopped from the console
+    cloud.rekognition.set_status(V2, "STOPPED")
+    answers = len(cloud.responses.answers)
+    assert stack.repair_now() == 1, "one schedule: only Detector asked for repair"
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StartProjectVersion"]
+    assert cloud.rekognition.status(V2) == "STOPPED"
+    assert len(cloud.responses.answers) == answers, "a repair answers nothing to CloudFormation"
+    assert stack.destroy().status == DELETE_COMPLETE
+    assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED")
+
+
 # 9.
 
 

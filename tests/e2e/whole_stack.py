@@ -105,6 +105,17 @@ class StackTemplate:
                 }
         return found
 
+    def repair_events(self, stack_id: str) -> dict[str, dict[str, Any]]:
+        """Logical id of each drift-repair schedule -> the event it sends the handler (its Input,
+        with the stack's id filled in as CloudFormation resolves it)."""
+        events = {}
+        for logical_id, resource in self.body["Resources"].items():
+            if resource["Type"] == "AWS::Scheduler::Schedule":
+                parts = resource["Properties"]["Target"]["Input"]["Fn::Join"][1]
+                text = "".join(stack_id if part == {"Ref": "AWS::StackId"} else part for part in parts)
+                events[logical_id] = json.loads(text)
+        return events
+
     @cached_property
     def rule_prefix(self) -> str:
         """POLL_RULE_PREFIX of the handler function: the prefix its role's poll rule statements name."""
@@ -525,6 +536,16 @@ class Stack:
         if self.status not in UPDATABLE:
             raise StackStateError(f"stack {self.name} is {self.status}: it cannot be updated (delete it first)")
         return self._update(template, fail_elsewhere, before_cleanup)
+
+    def repair_now(self) -> int:
+        """Every drift-repair schedule of the stack fires once (EventBridge Scheduler invokes the
+        handler with its Input); returns once the invocations have ended. Returns how many fired."""
+        assert self.handler is not None and self.template is not None
+        events = self.template.repair_events(self.stack_id)
+        for repair_event in events.values():
+            self.handler.lambda_service.invoke_async(repair_event)
+        self.handler.lambda_service.wait_idle()
+        return len(events)
 
     def destroy(self) -> Operation:
         """``cdk destroy``: a Delete for every resource, then the handler. A failed Delete leaves the

@@ -86,7 +86,8 @@ def check(app: cdk.App) -> Report:
 
 
 def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
-    """An app with a stack of several kinds of RunningModel, and one in a stack with a concrete environment.
+    """An app with a stack of several kinds of RunningModel (with and without drift repair), and one in a
+    stack with a concrete environment.
 
     With ``log_keys``, each stack's handler is configured first: with a key of the stack, and with an imported key.
     """
@@ -99,7 +100,14 @@ def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
         imported = kms.Key.from_key_arn(placed, "ImportedLogKey", IMPORTED_KEY)
         RunningModelHandler.configure(placed, log_encryption_key=imported)
     RunningModel(stack, "Looked", project_version_arn=version_arn("widgets", "v1"))
-    RunningModel(stack, "Sibling", project_version_arn=version_arn("widgets", "v2"), min_inference_units=2)
+    RunningModel(
+        stack,
+        "Sibling",
+        project_version_arn=version_arn("widgets", "v2"),
+        min_inference_units=2,
+        repair_every=cdk.Duration.minutes(15),
+        min_f1_score=0.9,
+    )
     RunningModel(
         stack,
         "Given",
@@ -110,7 +118,7 @@ def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
     RunningModel(stack, "Elsewhere", project_version_arn=version_arn("remote", "v1", region="us-east-1"))
     token = cdk.CfnParameter(stack, "ModelArn").value_as_string
     RunningModel(stack, "FromParameter", project_version_arn=token, timeout=cdk.Duration.minutes(30))
-    RunningModel(placed, "Model", project_version_arn=version_arn("placed", "v1"))
+    RunningModel(placed, "Model", project_version_arn=version_arn("placed", "v1"), repair_every=cdk.Duration.hours(1))
     return app
 
 
@@ -226,7 +234,12 @@ def test_the_acknowledgements_are_those_compliance_py_lists(tmp_path: Path, stac
     targets = {
         Target.FUNCTION: [handler.function.node.path],
         Target.LOG_GROUP: [handler.log_group.node.path],
-        Target.POLICIES: [handler.role.node.find_child("DefaultPolicy").node.path, handler.polling_policy.node.path],
+        Target.POLICIES: [
+            handler.role.node.find_child("DefaultPolicy").node.path,
+            handler.polling_policy.node.path,
+            # Every stack of user_app has a RunningModel with drift repair: its schedules' role.
+            handler.node.find_child("SchedulerRole").node.find_child("DefaultPolicy").node.path,
+        ],
     }
     expected = {
         (path, f"{pack}::{rule}", reason)

@@ -1,7 +1,7 @@
 import os
 
 import aws_cdk as cdk
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from constructs import Construct
 
 from rekognition_running_model import RunningModel
@@ -12,11 +12,19 @@ CANDIDATE = "arn:aws:rekognition:eu-west-1:111122223333:project/widgets/version/
 
 
 class GatedStack(Stack):
-    """A model version promoted only when its evaluation is good enough."""
+    """A version promoted only when its evaluation is good enough, and kept running once deployed."""
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
-        RunningModel(self, "Detector", project_version_arn=CANDIDATE, min_f1_score=0.9)
+        model = RunningModel(
+            self,
+            "Detector",
+            project_version_arn=CANDIDATE,
+            min_f1_score=0.9,
+            # Started again within 15 minutes if someone stops it, or it fails.
+            repair_every=Duration.minutes(15),
+        )
+        model.metric_repairs().create_alarm(self, "Repaired", threshold=1, evaluation_periods=1)
 
 
 app = cdk.App(outdir=os.environ.get("CDK_OUTDIR", "cdk.out"))

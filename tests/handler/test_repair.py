@@ -1,0 +1,116 @@
+"""Drift repair: the repair schedule's event through the handler as Lambda runs it (real crhelper and
+boto3, AWS stood in); nothing is answered to CloudFormation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from support.fakes.cloudformation import STACK_ID, event
+from support.testdata import version_arn
+from support.world import World
+
+ARN = version_arn("widgets", "v1")
+DECLARED = {"ProjectVersionArn": ARN, "MinInferenceUnits": "2"}
+
+
+def repair_event(properties: dict[str, Any] = DECLARED, logical_id: str = "Detector") -> dict[str, Any]:
+    """What the construct's schedule sends (its Input): the resource and its properties."""
+    return {
+        "RunningModelRepair": {"StackId": STACK_ID, "LogicalResourceId": logical_id, "ResourceProperties": properties}
+    }
+
+
+def deployed(world: World, **model: Any) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1, **model)
+    assert world.run(event("Create", world.responses, DECLARED)).status == "SUCCESS"
+
+
+def actions(world: World) -> list[str]:
+    return [
+        c.operation for c in world.rekognition.calls if c.operation in ("StartProjectVersion", "StopProjectVersion")
+    ]
+
+
+def metric_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_a_model_stopped_out_of_band_is_started_again_and_the_repair_counted(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STOPPED")  # someone stopped it in the console
+    answers = len(world.responses.answers)
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion", "StartProjectVersion"]
+    assert world.rekognition.calls[-1].params["MinInferenceUnits"] == 2
+    assert len(world.responses.answers) == answers, "a repair answers nothing"
+    (line,) = metric_lines(capsys.readouterr().out)
+    assert (line["ProjectName"], line["VersionName"], line["Repairs"], line["Found"]) == ("widgets", "v1", 1, "STOPPED")
+    (metric,) = line["_aws"]["CloudWatchMetrics"]
+    assert metric["Namespace"] == "RekognitionRunningModel" and metric["Metrics"] == [
+        {"Name": "Repairs", "Unit": "Count"}
+    ]
+    assert metric["Dimensions"] == [["ProjectName", "VersionName"]]
+
+
+def test_a_model_found_failed_is_started_again(world: World) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "FAILED", "capacity")
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion", "StartProjectVersion"]
+
+
+def test_a_model_running_as_declared_is_left_alone_and_nothing_is_counted(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed(world)
+    capsys.readouterr()
+    world.invoke(repair_event())
+    world.rekognition.set_status(ARN, "STARTING")  # a start in progress: the next repair looks again
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"]
+    assert metric_lines(capsys.readouterr().out) == []
+
+
+def test_a_model_running_with_other_units_is_stopped_then_started_with_the_declared_ones(world: World) -> None:
+    deployed(world)
+    world.invoke(repair_event({**DECLARED, "MinInferenceUnits": "3"}))
+    assert actions(world)[-1] == "StopProjectVersion"
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.invoke(repair_event({**DECLARED, "MinInferenceUnits": "3"}))
+    assert actions(world)[-1] == "StartProjectVersion" and world.rekognition.calls[-1].params["MinInferenceUnits"] == 3
+
+
+def test_a_model_the_resource_no_longer_owns_is_never_started(world: World) -> None:
+    deployed(world)
+    assert world.run(event("Delete", world.responses, DECLARED, physical_id=ARN)).status == "SUCCESS"
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion", "StopProjectVersion"]
+    assert world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_a_model_of_another_resource_is_never_touched(world: World) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.invoke(repair_event(logical_id="SomeoneElse"))
+    assert actions(world) == ["StartProjectVersion"]
+
+
+def test_a_repair_during_a_deploy_of_the_resource_defers_to_the_deploy(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)
+    create = event("Create", world.responses, DECLARED)
+    world.invoke(create)  # the model starts; the request is polled
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"], "the deploy, not the repair, decides while it runs"
+    world.rekognition.set_status(ARN, "RUNNING", "")
+    assert world.poll_until_answered(create).status == "SUCCESS"
+
+
+def test_a_repair_with_bad_properties_calls_nothing(world: World) -> None:
+    world.invoke(repair_event({"ProjectVersionArn": "nope"}))
+    assert world.rekognition.calls == []
