@@ -13,11 +13,11 @@ import sys
 
 import boto3
 from model_status import status_of
-from model_under_test import ARN_VARIABLE, ModelVersion
+from model_under_test import ARN_VARIABLE, parse
 
 
 def main() -> int:
-    version = ModelVersion.parse(os.environ.get(ARN_VARIABLE, ""))
+    version = parse(os.environ.get(ARN_VARIABLE, ""))
     status = status_of(version, boto3.Session())
     if status != "STOPPED":
         print(f"after destroy, {version.arn} is {status}, not STOPPED: stop it by hand", file=sys.stderr)

@@ -9,9 +9,15 @@ account and is the same on every machine.
 from __future__ import annotations
 
 import os
-import re
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from pathlib import Path
+
+# The handler's own parsing of a version ARN (lambda/running_model: plain Python, no AWS CDK import).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lambda"))
+
+from running_model import contract  # noqa: E402
+from running_model.model_version import ModelVersion  # noqa: E402
 
 ARN_VARIABLE = "RUNNING_MODEL_INTEG_ARN"
 EXAMPLE_ARN = (
@@ -21,41 +27,25 @@ EXAMPLE_ARN = (
 # Set for the syntheses that are snapshotted (by integ-runner: runner-base.ts, DEFAULT_SYNTH_OPTIONS),
 # never for the ones that are deployed or destroyed.
 SNAPSHOT_MARKER = "CDK_INTEG_ACCOUNT"
-# The shape Rekognition requires (its API reference); the construct's contract.py has the same.
-VERSION_ARN_PATTERN = (
-    r"^arn:(?P<partition>[a-z\d-]+):rekognition:(?P<region>[a-z\d-]+):(?P<account>\d{12}):"
-    r"project/(?P<project>[a-zA-Z0-9_.\-]{1,255})/version/(?P<version>[a-zA-Z0-9_.\-]{1,255})/[0-9]+$"
-)
+
+__all__ = ["ARN_VARIABLE", "EXAMPLE_ARN", "SNAPSHOT_MARKER", "ModelVersion", "for_synthesis", "parse"]
 
 
-@dataclass(frozen=True)
-class ModelVersion:
-    """A Custom Labels model version as its ARN names it."""
-
-    arn: str
-    partition: str
-    region: str
-    account: str
-    project: str
-    version: str
-
-    @classmethod
-    def parse(cls, arn: str) -> ModelVersion:
-        """The version ``arn`` names; ValueError, saying the expected shape, when it names none."""
-        match = re.match(VERSION_ARN_PATTERN, arn)
-        if not match:
-            raise ValueError(
-                f"{ARN_VARIABLE}: received {arn!r}; expected a model version ARN, "
-                "arn:<partition>:rekognition:<region>:<account>:project/<name>/version/<version>/<timestamp>"
-            )
-        return cls(arn=arn, **match.groupdict())
+def parse(arn: str) -> ModelVersion:
+    """The version ``arn`` names; ValueError, saying the expected shape, when it names none."""
+    version = ModelVersion.from_arn(arn)
+    if version is None:
+        raise ValueError(
+            f"{ARN_VARIABLE}: received {arn!r}; expected a model version ARN, {contract.PROJECT_VERSION_ARN_SHAPE}"
+        )
+    return version
 
 
 def for_synthesis(environ: Mapping[str, str] = os.environ) -> ModelVersion:
     """The version the app declares: the example one for a snapshot, else the maintainer's."""
     if SNAPSHOT_MARKER in environ:
-        return ModelVersion.parse(EXAMPLE_ARN)
+        return parse(EXAMPLE_ARN)
     arn = environ.get(ARN_VARIABLE, "").strip()
     if not arn:
         raise ValueError(f"{ARN_VARIABLE} is not set: it names the model version to deploy (see `make integ`)")
-    return ModelVersion.parse(arn)
+    return parse(arn)

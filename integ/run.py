@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from model_under_test import ARN_VARIABLE, SNAPSHOT_MARKER, ModelVersion
+from model_under_test import ARN_VARIABLE, SNAPSHOT_MARKER, ModelVersion, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEG = ROOT / "integ"
@@ -173,7 +173,7 @@ def missing(environ: Mapping[str, str]) -> tuple[list[str], ModelVersion | None]
         problems.append(f"{ARN_VARIABLE} is not set")
     else:
         try:
-            version = ModelVersion.parse(arn)
+            version = parse(arn)
         except ValueError as error:
             problems.append(str(error))
     problems.extend(credential_problems())

@@ -138,13 +138,6 @@ def test_make_integ_without_an_account_says_what_it_needs(arn: str | None, regio
     assert "Deploying" not in output
 
 
-def test_the_integ_app_reads_a_version_arn_as_the_construct_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rekognition_running_model import contract
-
-    model_under_test = integ_module("model_under_test", monkeypatch)
-    assert model_under_test.VERSION_ARN_PATTERN == contract.PROJECT_VERSION_ARN_PATTERN
-
-
 def test_the_snapshot_declares_the_example_model_and_a_deploy_the_given_one(monkeypatch: pytest.MonkeyPatch) -> None:
     model_under_test = integ_module("model_under_test", monkeypatch)
     given = "arn:aws:rekognition:us-east-1:444455556666:project/cats/version/cats.1/1767607200001"
