@@ -1,0 +1,98 @@
+"""Running windows: which local times of the week a model should run, in an IANA time zone.
+
+Pure: the caller gives the moment. Days and times are local, so a window opens at 08:00 in Berlin
+in winter and in summer alike. In progress: the resource does not take a schedule yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The days a window names, in the order of date.weekday(); a local time as "08:00" (an end may be "24:00").
+# They move to contract.py once the construct declares windows.
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$")
+_MINUTES_A_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class Window:
+    """One weekly window: on ``days`` (0 = Monday), from ``start`` to ``end`` minutes after local midnight."""
+
+    days: frozenset[int]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The windows in which a model should run, and the time zone their days and times are in."""
+
+    windows: tuple[Window, ...]
+    time_zone: ZoneInfo
+
+    @classmethod
+    def of(cls, windows: Sequence[Mapping[str, str]], time_zone: str) -> Schedule:
+        """Windows as ``{"Days": "MON,TUE", "Start": "08:00", "End": "18:00"}``; ValueError naming each problem."""
+        problems: list[str] = []
+        try:
+            zone = ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"TimeZone: received {time_zone!r}; expected an IANA time zone such as 'Europe/Berlin'")
+            zone = ZoneInfo("UTC")
+        parsed = [_window(index, raw, problems) for index, raw in enumerate(windows)]
+        if not windows:
+            problems.append("Windows: received none; expected at least one")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return cls(tuple(w for w in parsed if w is not None), zone)
+
+    def wants_running(self, at: datetime) -> bool:
+        """True when ``at`` (an aware datetime) falls inside a window."""
+        local = at.astimezone(self.time_zone)
+        minute = local.hour * 60 + local.minute
+        return any(local.weekday() in w.days and w.start <= minute < w.end for w in self.windows)
+
+    def next_opening(self, after: datetime) -> datetime:
+        """The first moment after ``after`` at which a window opens, in UTC."""
+        local = after.astimezone(self.time_zone)
+        for days_ahead in range(8):
+            day = local.date() + timedelta(days=days_ahead)
+            for start in sorted({w.start for w in self.windows if day.weekday() in w.days}):
+                opening = _moment(day, start, self.time_zone)
+                if opening > after:
+                    return opening
+        raise AssertionError("a schedule with a window opens within a week")
+
+
+def _moment(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The UTC moment of local ``minute`` on ``day``. A local time that a clock change skips is read
+    with the offset before the change: 02:30 on a spring-forward night opens at 03:30 summer time."""
+    naive = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _window(index: int, raw: Mapping[str, str], problems: list[str]) -> Window | None:
+    name = f"Windows[{index}]"
+    days = {WEEKDAYS.index(day) for day in str(raw.get("Days", "")).split(",") if day in WEEKDAYS}
+    if not days or len(days) != len(str(raw.get("Days", "")).split(",")):
+        problems.append(f"{name}.Days: received {raw.get('Days')!r}; expected days such as 'MON,TUE'")
+    start, end = _minute(f"{name}.Start", raw.get("Start"), problems), _minute(f"{name}.End", raw.get("End"), problems)
+    if start is not None and end is not None and end <= start:
+        problems.append(f"{name}: ends at {raw.get('End')}, not after it starts at {raw.get('Start')}")
+        return None
+    if start is None or end is None or not days:
+        return None
+    return Window(frozenset(days), start, end)
+
+
+def _minute(name: str, raw: object, problems: list[str]) -> int | None:
+    match = _LOCAL_TIME.match(raw) if isinstance(raw, str) else None
+    if not match:
+        problems.append(f"{name}: received {raw!r}; expected a local time 'HH:MM' from 00:00 to 24:00")
+        return None
+    return _MINUTES_A_DAY if raw == "24:00" else int(match["hour"]) * 60 + int(match["minute"])

@@ -1,0 +1,71 @@
+"""Running windows: local days and times in an IANA time zone, across daylight-saving changes (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from running_model.windows import Schedule
+
+OFFICE = [{"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}]
+
+
+def berlin(*windows: dict[str, str]) -> Schedule:
+    return Schedule.of(list(windows) or OFFICE, "Europe/Berlin")
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "moment, running",
+    [
+        ("2026-01-12T06:59", False),  # Monday 07:59 in Berlin (UTC+1)
+        ("2026-01-12T07:00", True),  # 08:00
+        ("2026-01-12T16:59", True),
+        ("2026-01-12T17:00", False),  # 18:00: the end is not inside
+        ("2026-07-13T06:00", True),  # Monday 08:00 in summer (UTC+2)
+        ("2026-07-13T05:59", False),
+        ("2026-01-17T10:00", False),  # Saturday
+    ],
+)
+def test_a_window_is_in_local_time_in_winter_and_summer(moment: str, running: bool) -> None:
+    assert berlin().wants_running(utc(moment)) is running
+
+
+def test_the_next_opening_is_local_08_00_on_either_side_of_a_clock_change() -> None:
+    # Clocks go forward on Sunday 2026-03-29: Friday opens at 07:00 UTC, the Monday after at 06:00 UTC.
+    assert berlin().next_opening(utc("2026-03-27T05:00")) == utc("2026-03-27T07:00")
+    assert berlin().next_opening(utc("2026-03-27T07:00")) == utc("2026-03-30T06:00")
+    # ...and back on Sunday 2026-10-25.
+    assert berlin().next_opening(utc("2026-10-23T12:00")) == utc("2026-10-26T07:00")
+
+
+def test_a_local_time_the_clock_change_skips_opens_at_the_same_offset_after_it() -> None:
+    night = berlin({"Days": "SUN", "Start": "02:30", "End": "04:00"})
+    assert night.next_opening(utc("2026-03-28T12:00")) == utc("2026-03-29T01:30")  # 03:30 summer time
+
+
+def test_a_window_may_end_at_midnight() -> None:
+    evening = berlin({"Days": "SAT", "Start": "20:00", "End": "24:00"})
+    assert evening.wants_running(utc("2026-01-17T22:59")) and not evening.wants_running(utc("2026-01-17T23:00"))
+
+
+def test_every_problem_is_named_at_once() -> None:
+    with pytest.raises(ValueError) as raised:
+        Schedule.of(
+            [
+                {"Days": "MON,FUNDAY", "Start": "8:00", "End": "18:00"},
+                {"Days": "SAT", "Start": "18:00", "End": "08:00"},
+            ],
+            "Mars/Olympus",
+        )
+    message = str(raised.value)
+    assert "TimeZone: received 'Mars/Olympus'; expected an IANA time zone" in message
+    assert "Windows[0].Days: received 'MON,FUNDAY'" in message
+    assert "Windows[0].Start: received '8:00'; expected a local time 'HH:MM'" in message
+    assert "Windows[1]: ends at 08:00, not after it starts at 18:00" in message
+    with pytest.raises(ValueError, match="Windows: received none"):
+        Schedule.of([], "UTC")
