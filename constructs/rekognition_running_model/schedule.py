@@ -1,0 +1,101 @@
+"""Running windows as a user declares them, checked at synth time (in progress: RunningModel does not
+take a schedule yet, and the package does not export these).
+
+``RunningSchedule(windows=[RunningWindow(days="MON-FRI", start="08:00", end="18:00")],
+time_zone="Europe/Berlin")``: the model runs inside the windows. Days and times are local to the
+time zone, which EventBridge Scheduler keeps across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .validation import problem
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$")
+_MINUTES_A_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class RunningWindow:
+    """A weekly window: ``days`` as "MON-FRI", "MON,WED,FRI" or "SAT-SUN"; ``start`` and ``end`` as
+    local times "HH:MM" ("24:00" ends at midnight). A window ends on the day it starts."""
+
+    days: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class RunningSchedule:
+    """The windows in which the model runs, in the IANA ``time_zone``. Default time zone: UTC."""
+
+    windows: Sequence[RunningWindow]
+    time_zone: str = "UTC"
+
+    def problems(self) -> list[str]:
+        """One line per problem, as RunningModel words them: empty, unknown days, bad times, an end
+        not after its start, two windows that overlap, an unknown time zone."""
+        problems: list[str] = []
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                problem("schedule.time_zone", repr(self.time_zone), "an IANA time zone, e.g. 'Europe/Berlin'")
+            )
+        if not self.windows:
+            problems.append(problem("schedule.windows", "none", "at least one RunningWindow"))
+        spans: list[tuple[int, int, int, int]] = []  # (day, start, end, window index)
+        for index, window in enumerate(self.windows):
+            name = f"schedule.windows[{index}]"
+            days = _days(window.days)
+            if days is None:
+                problems.append(problem(f"{name}.days", repr(window.days), "'MON-FRI', 'MON,WED,FRI' or 'SAT-SUN'"))
+            start, end = _minute(window.start), _minute(window.end)
+            for part, value, minute in (("start", window.start, start), ("end", window.end, end)):
+                if minute is None:
+                    problems.append(problem(f"{name}.{part}", repr(value), "a local time 'HH:MM', 00:00 to 24:00"))
+            if start is not None and end is not None and end <= start:
+                problems.append(problem(f"{name}.end", repr(window.end), f"after its start, {window.start}"))
+            elif days is not None and start is not None and end is not None:
+                spans += [(day, start, end, index) for day in days]
+        problems += _overlaps(spans)
+        return problems
+
+
+def _days(text: str) -> set[int] | None:
+    """The weekday numbers (0 = Monday) that "MON-FRI" or "MON,WED" names; None when it names none."""
+    days: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().upper().partition("-")
+        if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+            return None
+        low, high = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        if high < low:  # "FRI-MON" would wrap the week: write "FRI-SUN,MON"
+            return None
+        days.update(range(low, high + 1))
+    return days
+
+
+def _minute(text: str) -> int | None:
+    match = _LOCAL_TIME.match(text) if isinstance(text, str) else None
+    if not match:
+        return None
+    return _MINUTES_A_DAY if text == "24:00" else int(match["hour"]) * 60 + int(match["minute"])
+
+
+def _overlaps(spans: list[tuple[int, int, int, int]]) -> list[str]:
+    """A problem for each pair of windows that share a moment (touching ends do not overlap)."""
+    found: set[tuple[int, int]] = set()
+    for day, start, end, index in spans:
+        for other_day, other_start, other_end, other in spans:
+            if other > index and other_day == day and start < other_end and other_start < end:
+                found.add((index, other))
+    return [
+        problem(f"schedule.windows[{b}]", f"a window overlapping schedule.windows[{a}]", "windows that do not overlap")
+        for a, b in sorted(found)
+    ]

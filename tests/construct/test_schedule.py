@@ -1,0 +1,66 @@
+"""Running windows as declared: every problem named at synth time, in RunningModel's wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from rekognition_running_model.schedule import RunningSchedule, RunningWindow
+
+OFFICE = RunningWindow(days="MON-FRI", start="08:00", end="18:00")
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        RunningSchedule(windows=[OFFICE], time_zone="Europe/Berlin"),
+        RunningSchedule(
+            windows=[RunningWindow("MON,WED,FRI", "06:00", "14:00"), RunningWindow("sat-sun", "00:00", "24:00")]
+        ),
+        # Touching ends do not overlap.
+        RunningSchedule(windows=[RunningWindow("MON", "08:00", "12:00"), RunningWindow("MON", "12:00", "18:00")]),
+    ],
+)
+def test_a_good_schedule_has_no_problem(schedule: RunningSchedule) -> None:
+    assert schedule.problems() == []
+
+
+@pytest.mark.parametrize(
+    "schedule, message",
+    [
+        (RunningSchedule(windows=[]), "schedule.windows: received none; expected at least one RunningWindow"),
+        (
+            RunningSchedule(windows=[OFFICE], time_zone="Europe/Atlantis"),
+            "schedule.time_zone: received 'Europe/Atlantis'; expected an IANA time zone",
+        ),
+        (
+            RunningSchedule(windows=[RunningWindow("FRI-MON", "08:00", "18:00")]),
+            "schedule.windows[0].days: received 'FRI-MON'",
+        ),
+        (
+            RunningSchedule(windows=[RunningWindow("WEEKDAYS", "08:00", "18:00")]),
+            "schedule.windows[0].days: received 'WEEKDAYS'",
+        ),
+        (RunningSchedule(windows=[RunningWindow("MON", "8am", "18:00")]), "schedule.windows[0].start: received '8am'"),
+        (
+            RunningSchedule(windows=[RunningWindow("MON", "08:00", "24:30")]),
+            "schedule.windows[0].end: received '24:30'",
+        ),
+        (
+            RunningSchedule(windows=[RunningWindow("MON", "18:00", "08:00")]),
+            "schedule.windows[0].end: received '08:00'; expected after its start, 18:00",
+        ),
+        (
+            RunningSchedule(windows=[OFFICE, RunningWindow("FRI-SUN", "17:00", "20:00")]),
+            "schedule.windows[1]: received a window overlapping schedule.windows[0]; expected windows that do not",
+        ),
+    ],
+)
+def test_each_problem_is_named(schedule: RunningSchedule, message: str) -> None:
+    assert any(found.startswith(message) for found in schedule.problems()), schedule.problems()
+
+
+def test_every_problem_is_named_at_once() -> None:
+    schedule = RunningSchedule(
+        windows=[RunningWindow("MON", "18:00", "08:00"), RunningWindow("XYZ", "25:00", "26:00")], time_zone="Nowhere"
+    )
+    assert len(schedule.problems()) == 5
