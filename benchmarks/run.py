@@ -3,8 +3,8 @@
 
 Drives the real handler (lambda/) through simulated deployments on a virtual clock (see
 simulation.py), against crhelper's defaults as the baseline, in the same run; then 50 models at
-once under a 5 TPS Rekognition limit, and synth time for 1 and 50 models. Prints a table and
-writes docs/benchmark.png.
+once under a 5 TPS Rekognition limit, and synth time for 1 and 50 models; then running windows over
+a simulated month (readiness.py). Prints a table and the window figures, and writes docs/benchmark.png.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(ROOT / "lambda"), str(ROOT / "tests"), str(ROOT / "constructs")]
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # Node 24 for jsii
 
+from readiness import report as readiness_report  # noqa: E402
 from report import Summary, plot, table  # noqa: E402
 from simulation import Deployment, Simulation  # noqa: E402
 from support.fakes.aws import moto_server  # noqa: E402
@@ -71,6 +72,8 @@ def main() -> None:
         scale_peak_policy_statements=scaled.peak_policy_statements,
     )
     print(table(summary))
+    print()
+    print(readiness_report(models=20, seed=SEED))
     plot(summary, PLOT)
     print(f"\nPlot: {PLOT.relative_to(ROOT)}")
     print(

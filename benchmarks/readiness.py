@@ -1,0 +1,96 @@
+"""Ready on time: over a simulated month of running windows, how often a model is RUNNING when its
+window opens, and what the lead costs in extra running time; and a week's billed hours.
+
+The windows are the README's example (MON-FRI 08:00-18:00, Europe/Berlin, over March 2026, which
+has a daylight-saving change), enumerated by the handler's own windows.py. Each model has a typical
+start time drawn like the main benchmark's longer starts (10 to 30 minutes), and each start varies
+around it. The lead is the handler's lead_time.py, from the model's own earlier starts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from running_model.lead_time import INVOCATION_SECONDS, lead_seconds, remember
+from running_model.windows import Schedule
+
+EXAMPLE = [{"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}]
+TIME_ZONE = "Europe/Berlin"
+MONTH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+WEEK_HOURS = 7 * 24.0
+
+
+@dataclass(frozen=True)
+class Readiness:
+    windows: int
+    on_time: int
+    extra_seconds: float  # RUNNING before the window opened, summed
+    window_seconds: float  # length of the windows, summed
+
+    @property
+    def on_time_percent(self) -> float:
+        return 100.0 * self.on_time / self.windows
+
+    @property
+    def extra_percent(self) -> float:
+        return 100.0 * self.extra_seconds / self.window_seconds
+
+    def line(self) -> str:
+        return (
+            f"RUNNING at window open: {self.on_time_percent:.1f}% of {self.windows} windows; "
+            f"extra running time {self.extra_percent:.1f}% of window time"
+        )
+
+
+def openings(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
+    found, moment = [], start
+    while (moment := schedule.next_opening(moment)) < end:
+        found.append(moment)
+    return found
+
+
+def simulate_month(
+    models: int, seed: int, *, lead: Callable[[Sequence[float]], float] = lead_seconds, spread: float = 0.12
+) -> Readiness:
+    """Every window of the month for ``models`` models; ``spread``: how much one start varies (lognormal sigma)."""
+    rng = random.Random(seed)
+    schedule = Schedule.of(EXAMPLE, TIME_ZONE)
+    window_seconds = (schedule.windows[0].end - schedule.windows[0].start) * 60.0
+    total = on_time = 0
+    extra = 0.0
+    for _ in range(models):
+        typical = rng.uniform(600, 1800)
+        history: list[float] = []
+        for opening in openings(schedule, *MONTH):
+            took = typical * rng.lognormvariate(0.0, spread)
+            invoked = rng.uniform(0.0, INVOCATION_SECONDS)  # the scheduled start's own delay
+            running_at = opening - timedelta(seconds=lead(history)) + timedelta(seconds=invoked + took)
+            early = (opening - running_at).total_seconds()
+            total += 1
+            on_time += early >= 0
+            extra += max(early, 0.0)
+            history = remember(history, took)
+    return Readiness(total, on_time, extra, total * window_seconds)
+
+
+def weekly_hours(readiness: Readiness) -> tuple[float, float]:
+    """Hours a week the example model is RUNNING (and billed, per inference unit): always on, and
+    windowed including the extra time before each opening."""
+    schedule = Schedule.of(EXAMPLE, TIME_ZONE)
+    per_window = (schedule.windows[0].end - schedule.windows[0].start) / 60.0
+    windows_a_week = len(schedule.windows[0].days)
+    extra_per_window = readiness.extra_seconds / readiness.windows / 3600.0
+    return WEEK_HOURS, windows_a_week * (per_window + extra_per_window)
+
+
+def report(models: int, seed: int) -> str:
+    readiness = simulate_month(models, seed)
+    always, windowed = weekly_hours(readiness)
+    return (
+        f"{readiness.line()}\n"
+        f"Inference-unit hours a week (RUNNING, 1 unit): always on {always:.1f}; windowed MON-FRI "
+        f"08:00-18:00 {TIME_ZONE} {windowed:.1f} ({100 * (1 - windowed / always):.0f}% less)"
+    )

@@ -1,0 +1,37 @@
+"""The running-window benchmark's simulation (benchmarks/readiness.py): what it counts, on a small run.
+No target here: `make bench` prints the figures."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+from support.paths import BENCHMARKS
+
+sys.path.insert(0, str(BENCHMARKS))
+
+from running_model.windows import Schedule  # noqa: E402
+
+from readiness import EXAMPLE, MONTH, TIME_ZONE, openings, simulate_month, weekly_hours  # noqa: E402
+
+
+def test_the_month_has_each_weekdays_opening_at_08_00_berlin_time_across_the_clock_change() -> None:
+    found = openings(Schedule.of(EXAMPLE, TIME_ZONE), *MONTH)
+    assert len(found) == 22  # the weekdays of March 2026
+    assert found[0] == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # winter time, UTC+1
+    assert found[-1] == datetime(2026, 3, 31, 6, 0, tzinfo=UTC)  # summer time, UTC+2
+
+
+def test_without_a_lead_no_window_opens_on_a_running_model() -> None:
+    readiness = simulate_month(2, seed=1, lead=lambda history: 0.0)
+    assert (readiness.windows, readiness.on_time, readiness.extra_seconds) == (44, 0, 0.0)
+
+
+def test_a_lead_longer_than_any_start_is_always_on_time_and_costs_the_difference() -> None:
+    three_hours = 3 * 3600.0
+    readiness = simulate_month(2, seed=1, lead=lambda history: three_hours)
+    assert readiness.on_time_percent == 100.0
+    mean_early = readiness.extra_seconds / readiness.windows
+    assert three_hours - 1800 * 1.6 - 60 < mean_early < three_hours - 600 * 0.6
+    always, windowed = weekly_hours(readiness)
+    assert always == 168.0 and 50.0 + 5 * 1.0 < windowed < 50.0 + 5 * 3.0
