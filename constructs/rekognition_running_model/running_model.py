@@ -115,7 +115,6 @@ class RunningModel(RunningModelBase):
         # The handler must be allowed to poll (and its polls to invoke it) before it is first invoked.
         self._resource.node.add_dependency(handler.polling_policy, handler.poll_permission)
         self._version = version
-        self._handler = handler
         if repair_every is not None:
             handler.repair(self, self._resource, properties, every=repair_every)
 
