@@ -16,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .validation import problem
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+# The handler is woken this long before each opening, to start the model ahead of it by the model's
+# own measured start time (at most this much).
+WAKE_AHEAD_MINUTES = 60
 _LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$")
 _MINUTES_A_DAY = 24 * 60
 
@@ -65,6 +68,40 @@ class RunningSchedule:
                 spans += [(day, start, end, index) for day in days]
         problems += _overlaps(spans)
         return problems
+
+
+@dataclass(frozen=True)
+class SchedulePoint:
+    """One weekly moment the handler is invoked at: ``kind`` "wake" (ahead of an opening) or "close"."""
+
+    kind: str
+    days: tuple[str, ...]
+    hour: int
+    minute: int
+
+    @property
+    def expression(self) -> str:
+        """EventBridge Scheduler's cron form (its time zone is set on the schedule)."""
+        return f"cron({self.minute} {self.hour} ? * {','.join(self.days)} *)"
+
+
+def schedule_points(schedule: RunningSchedule) -> list[SchedulePoint]:
+    """The wake-up ahead of each window's opening and each window's close, local to the schedule's
+    time zone; a moment that falls on another day (a 00:30 opening, a 24:00 close) moves its days."""
+    points = []
+    for window in schedule.windows:
+        days, start, end = _days(window.days), _minute(window.start), _minute(window.end)
+        if days is None or start is None or end is None:
+            raise ValueError(f"not a valid window: {window}; check RunningSchedule.problems() first")
+        points.append(_point("wake", days, start - WAKE_AHEAD_MINUTES))
+        points.append(_point("close", days, end))
+    return points
+
+
+def _point(kind: str, days: set[int], minute_of_day: int) -> SchedulePoint:
+    shift, minute = divmod(minute_of_day, _MINUTES_A_DAY)
+    shifted = tuple(WEEKDAYS[(day + shift) % 7] for day in sorted(days, key=lambda d: (d + shift) % 7))
+    return SchedulePoint(kind, shifted, minute // 60, minute % 60)
 
 
 def _days(text: str) -> set[int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rekognition_running_model.schedule import RunningSchedule, RunningWindow
+from rekognition_running_model.schedule import RunningSchedule, RunningWindow, schedule_points
 
 OFFICE = RunningWindow(days="MON-FRI", start="08:00", end="18:00")
 
@@ -64,3 +64,19 @@ def test_every_problem_is_named_at_once() -> None:
         windows=[RunningWindow("MON", "18:00", "08:00"), RunningWindow("XYZ", "25:00", "26:00")], time_zone="Nowhere"
     )
     assert len(schedule.problems()) == 5
+
+
+def test_each_window_wakes_the_handler_an_hour_ahead_and_closes_on_its_end() -> None:
+    points = schedule_points(RunningSchedule(windows=[OFFICE], time_zone="Europe/Berlin"))
+    assert [(p.kind, p.expression) for p in points] == [
+        ("wake", "cron(0 7 ? * MON,TUE,WED,THU,FRI *)"),
+        ("close", "cron(0 18 ? * MON,TUE,WED,THU,FRI *)"),
+    ]
+
+
+def test_a_moment_on_another_day_moves_the_days_with_it() -> None:
+    night = RunningSchedule(windows=[RunningWindow("SAT-SUN", "00:30", "24:00")])
+    assert [(p.kind, p.expression) for p in schedule_points(night)] == [
+        ("wake", "cron(30 23 ? * FRI,SAT *)"),  # an hour before Saturday's and Sunday's 00:30
+        ("close", "cron(0 0 ? * MON,SUN *)"),  # midnight after Sunday is Monday 00:00
+    ]
