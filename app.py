@@ -22,7 +22,7 @@ from constructs import Construct
 # constructs/ is a source root (not a package: see docs/design.md); make its library importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "constructs"))
 
-from rekognition_running_model import RunningModel  # noqa: E402
+from rekognition_running_model import RunningModel, RunningSchedule, RunningWindow  # noqa: E402
 
 EXAMPLE_MODEL: Mapping[str, Any] = {
     "id": "ExampleModel",
@@ -33,13 +33,14 @@ EXAMPLE_MODEL: Mapping[str, Any] = {
 }
 _NUMBERS = ("min_inference_units", "max_inference_units", "timeout_minutes", "repair_every_minutes")
 _FRACTIONS = ("min_f1_score",)
-_KEYS = ("id", "project_version_arn", "project_arn", *_NUMBERS, *_FRACTIONS)
+_KEYS = ("id", "project_version_arn", "project_arn", "schedule", *_NUMBERS, *_FRACTIONS)
 
 
 def models_from_context(node: Any) -> list[dict[str, Any]]:
     """The models to run: ``-c project_version_arn=...`` (with optional ``-c min_inference_units=``,
     ``max_inference_units``, ``project_arn``, ``timeout_minutes``, ``min_f1_score``,
-    ``repair_every_minutes``), else the ``models`` list, else the example model."""
+    ``repair_every_minutes``), else the ``models`` list, else the example model. A model's
+    ``schedule`` is ``{"time_zone": ..., "windows": [{"days": "MON-FRI", "start": "08:00", "end": "18:00"}]}``."""
     single = {key: node.try_get_context(key) for key in _KEYS if node.try_get_context(key) is not None}
     if "project_version_arn" in single:
         models = [{"id": "Model", **single}]
@@ -60,6 +61,12 @@ def _typed(model: Mapping[str, Any], index: int) -> dict[str, Any]:
                 typed[key] = int(typed[key])  # -c values arrive as strings
             except (TypeError, ValueError):
                 raise ValueError(f"{key}: received {typed[key]!r}; expected a whole number") from None
+    if "schedule" in typed:
+        schedule = typed["schedule"]
+        typed["schedule"] = RunningSchedule(
+            windows=[RunningWindow(**window) for window in schedule.get("windows", [])],
+            time_zone=schedule.get("time_zone", "UTC"),
+        )
     for key in _FRACTIONS:
         if key in typed:
             try:

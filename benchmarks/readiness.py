@@ -4,7 +4,10 @@ window opens, and what the lead costs in extra running time; and a week's billed
 The windows are the README's example (MON-FRI 08:00-18:00, Europe/Berlin, over March 2026, which
 has a daylight-saving change), enumerated by the handler's own windows.py. Each model has a typical
 start time drawn like the main benchmark's longer starts (10 to 30 minutes), and each start varies
-around it. The lead is the handler's lead_time.py, from the model's own earlier starts.
+around it. As the construct's schedules do, the handler is woken every 5 minutes from an hour before
+each opening to 30 minutes after it, and at the close: it starts the model at the last wake-up
+that still leaves the lead (the handler's lead_time.py, from the model's own timed starts), and a start is
+timed by the first wake-up, or the close, that sees it RUNNING.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ EXAMPLE = [{"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}]
 TIME_ZONE = "Europe/Berlin"
 MONTH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 WEEK_HOURS = 7 * 24.0
+# The construct's wake-ups around an opening (schedule.py), in minutes.
+WAKE_AHEAD, WAKE_AFTER, WAKE_STEP = 60, 30, 5
 
 
 @dataclass(frozen=True)
@@ -65,14 +70,17 @@ def simulate_month(
         typical = rng.uniform(600, 1800)
         history: list[float] = []
         for opening in openings(schedule, *MONTH):
-            took = typical * rng.lognormvariate(0.0, spread)
-            invoked = rng.uniform(0.0, INVOCATION_SECONDS)  # the scheduled start's own delay
-            running_at = opening - timedelta(seconds=lead(history)) + timedelta(seconds=invoked + took)
+            wakes = [opening + timedelta(minutes=minute) for minute in range(-WAKE_AHEAD, WAKE_AFTER + 1, WAKE_STEP)]
+            ahead = timedelta(seconds=lead(history) + WAKE_STEP * 60)  # the last wake-up leaving the lead
+            started = next((wake for wake in wakes if opening - wake <= ahead), opening)
+            started += timedelta(seconds=rng.uniform(0.0, INVOCATION_SECONDS))  # the invocation's own delay
+            running_at = started + timedelta(seconds=typical * rng.lognormvariate(0.0, spread))
             early = (opening - running_at).total_seconds()
             total += 1
             on_time += early >= 0
             extra += max(early, 0.0)
-            history = remember(history, took)
+            seen = next((wake for wake in wakes if wake >= running_at), opening + timedelta(seconds=window_seconds))
+            history = remember(history, (seen - started).total_seconds())
     return Readiness(total, on_time, extra, total * window_seconds)
 
 

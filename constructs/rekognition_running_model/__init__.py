@@ -4,5 +4,14 @@ from .base import IRunningModel, RunningModelBase
 from .handler import RunningModelHandler
 from .metrics import MetricOptions
 from .running_model import RunningModel
+from .schedule import RunningSchedule, RunningWindow
 
-__all__ = ["IRunningModel", "MetricOptions", "RunningModel", "RunningModelBase", "RunningModelHandler"]
+__all__ = [
+    "IRunningModel",
+    "MetricOptions",
+    "RunningModel",
+    "RunningModelBase",
+    "RunningModelHandler",
+    "RunningSchedule",
+    "RunningWindow",
+]

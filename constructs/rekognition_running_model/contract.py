@@ -43,9 +43,10 @@ POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
 # The handler function's timeout in seconds: the handler checks that its looking fits in it.
 LAMBDA_TIMEOUT_ENV = "LAMBDA_TIMEOUT_SECONDS"
 
-# Each resource that wants a model version running owns it through one tag on the version, whose
-# key starts with this prefix; the construct lets the handler add and remove only such tags.
-OWNER_TAG_PREFIX = "running-model:owner:"
+# Every tag the handler adds or removes on a model version starts with this: one owner tag per
+# resource that holds the version, and the record of its measured start times (running windows).
+# The construct lets the handler add and remove only such tags.
+TAG_PREFIX = "running-model:"
 
 # Drift repair: the construct's EventBridge Scheduler schedule invokes the handler with
 # {REPAIR_EVENT: {"StackId", "LogicalResourceId", "ResourceProperties"}}, which is no CloudFormation
@@ -56,3 +57,18 @@ REPAIRS_NAMESPACE = "RekognitionRunningModel"
 REPAIRS_METRIC = "Repairs"
 METRIC_DIMENSION_PROJECT = "ProjectName"
 METRIC_DIMENSION_VERSION = "VersionName"
+
+# Running windows: the days a window names, in the order of Python's date.weekday(), and how a local
+# time is written ("08:00"; an end may be "24:00").
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+LOCAL_TIME_PATTERN = r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$"
+# The resource's running windows: {"TimeZone": <IANA name>, "Windows": [{"Days": "MON,TUE", "Start":
+# "08:00", "End": "18:00"}]}. Without it the model runs all the time.
+PROP_SCHEDULE = "Schedule"
+# EventBridge Scheduler's events around the windows' edges: {WINDOW_EVENT: {"StackId",
+# "LogicalResourceId", "ResourceProperties"}}, like REPAIR_EVENT's. They come every
+# WAKE_STEP_MINUTES from WAKE_AHEAD_MINUTES before each opening (so no lead can be longer): the
+# handler starts the model at the last of them that still leaves its measured start time.
+WINDOW_EVENT = "RunningModelWindow"
+WAKE_AHEAD_MINUTES = 60
+WAKE_STEP_MINUTES = 5

@@ -208,19 +208,27 @@ class RunningModelHandler(Construct):
             log_key=log_encryption_key is not None,
         )
 
-    def repair(
-        self, scope: Construct, resource: CustomResource, properties: Mapping[str, object], *, every: Duration
+    def invoke_on_schedule(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        resource: CustomResource,
+        properties: Mapping[str, object],
+        event_key: str,
+        expression: scheduler.ScheduleExpression,
+        description: str,
     ) -> scheduler.Schedule:
-        """A schedule in ``scope`` that has this handler re-assert ``resource``'s declared state ``every`` so often.
+        """A schedule in ``scope`` that invokes this handler with ``{event_key: ...}`` about ``resource``.
 
-        Its event names the resource (the stack and logical id, as CloudFormation's requests do)
-        and carries its properties. It depends on the resource, so it starts after the resource
-        is created and goes before it is deleted.
+        The event names the resource (the stack and logical id, as CloudFormation's requests do)
+        and carries its properties. The schedule depends on the resource, so it starts after the
+        resource is created and goes before it is deleted.
         """
         stack = Stack.of(self)
         assert isinstance(resource.node.default_child, CfnResource)
         event = {
-            contract.REPAIR_EVENT: {
+            event_key: {
                 "StackId": stack.stack_id,
                 "LogicalResourceId": stack.get_logical_id(resource.node.default_child),
                 "ResourceProperties": dict(properties),
@@ -228,16 +236,16 @@ class RunningModelHandler(Construct):
         }
         schedule = scheduler.Schedule(
             scope,
-            "Repair",
-            description=f"Custom::RekognitionRunningModel: drift repair of {scope.node.path}",
-            schedule=scheduler.ScheduleExpression.rate(every),
+            id,
+            description=f"Custom::RekognitionRunningModel: {description} of {scope.node.path}",
+            schedule=expression,
             target=scheduler_targets.LambdaInvoke(
                 self.function,
                 input=scheduler.ScheduleTargetInput.from_object(event),
                 # The target would grant the function and its versions (function:*); the role
                 # already holds a statement for the function alone.
                 role=self._scheduler_role().without_policy_updates(),
-                # The next repair looks again anyway: a retry would only overlap it.
+                # The next event looks again anyway: a retry would only overlap it.
                 retry_attempts=0,
             ),
         )
@@ -245,7 +253,7 @@ class RunningModelHandler(Construct):
         return schedule
 
     def _scheduler_role(self) -> iam.Role:
-        """The one role the stack's repair schedules invoke the handler with (made at first use)."""
+        """The one role the stack's schedules (repair, running windows) invoke the handler with (made at first use)."""
         existing = self.node.try_find_child("SchedulerRole")
         if isinstance(existing, iam.Role):
             return existing
@@ -256,7 +264,7 @@ class RunningModelHandler(Construct):
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
-            description="Invokes the Custom::RekognitionRunningModel handler for drift repair",
+            description="Invokes the Custom::RekognitionRunningModel handler for drift repair and running windows",
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
@@ -320,8 +328,8 @@ class RunningModelHandler(Construct):
         acknowledge_wildcard_resource(policy, resource, why)
 
 
-# The handler may add and remove only its own ownership tags.
-_OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{contract.OWNER_TAG_PREFIX}*"]}}
+# The handler may add and remove only its own tags: ownership, and the measured start times.
+_OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{contract.TAG_PREFIX}*"]}}
 
 
 def poll_rule_prefix(stack: Stack, path: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 from typing import Unpack
 
-from aws_cdk import Annotations, CfnResource, CustomResource, Duration, RemovalPolicy, Token
+from aws_cdk import Annotations, CfnResource, CustomResource, Duration, RemovalPolicy, TimeZone, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from . import contract, metrics
@@ -15,6 +16,7 @@ from .base import IRunningModel, RunningModelBase
 from .handler import RunningModelHandler
 from .metrics import MetricOptions
 from .registry import ModelVersionRegistry
+from .schedule import RunningSchedule, schedule_points, schedule_property
 from .validation import problem, problems_with, problems_with_arn
 
 # CloudFormation's own limit for a custom resource.
@@ -48,6 +50,7 @@ class RunningModel(RunningModelBase):
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         min_f1_score: float | None = None,
         repair_every: Duration | None = None,
+        schedule: RunningSchedule | None = None,
     ) -> None:
         """Declare that the stack keeps ``project_version_arn`` running.
 
@@ -72,6 +75,10 @@ class RunningModel(RunningModelBase):
             owns that was stopped out of band, or found FAILED, is started again (never while a
             deploy of the resource runs, nor once it is deleted); each repair is logged and counted
             in ``metric_repairs()``. Default: none (no repair).
+        :param schedule: running windows: the model runs only inside them, RUNNING when a window
+            opens (started ahead by its own measured start time) and STOPPED when it closes, unless
+            another resource wants it running; a deploy completes in the state the schedule wants
+            then. Default: none (running all the time).
         :raises ValueError: naming every invalid property, and the version's other RunningModel.
         """
         super().__init__(scope, id)
@@ -84,6 +91,12 @@ class RunningModel(RunningModelBase):
             min_f1_score=min_f1_score,
             repair_every=repair_every,
         )
+        if schedule is not None:
+            problems += (
+                schedule.problems()
+                if isinstance(schedule, RunningSchedule)
+                else [problem("schedule", repr(schedule), "a RunningSchedule")]
+            )
         if not problems:
             problems += self._claim(project_version_arn)
         if problems:
@@ -103,6 +116,8 @@ class RunningModel(RunningModelBase):
             properties[contract.PROP_PROJECT_ARN] = project_arn
         if min_f1_score is not None:
             properties[contract.PROP_MIN_F1_SCORE] = min_f1_score
+        if schedule is not None:
+            properties[contract.PROP_SCHEDULE] = schedule_property(schedule)
         self._resource = CustomResource(
             self,
             "Resource",
@@ -116,7 +131,27 @@ class RunningModel(RunningModelBase):
         self._resource.node.add_dependency(handler.polling_policy, handler.poll_permission)
         self._version = version
         if repair_every is not None:
-            handler.repair(self, self._resource, properties, every=repair_every)
+            handler.invoke_on_schedule(
+                self,
+                "Repair",
+                resource=self._resource,
+                properties=properties,
+                event_key=contract.REPAIR_EVENT,
+                expression=scheduler.ScheduleExpression.rate(repair_every),
+                description="drift repair",
+            )
+        if schedule is not None:
+            zone = TimeZone.of(schedule.time_zone)
+            for index, point in enumerate(schedule_points(schedule)):
+                handler.invoke_on_schedule(
+                    self,
+                    f"Window{point.kind.capitalize()}{index}",
+                    resource=self._resource,
+                    properties=properties,
+                    event_key=contract.WINDOW_EVENT,
+                    expression=scheduler.ScheduleExpression.expression(point.expression, zone),
+                    description=f"running window ({point.kind})",
+                )
 
     @classmethod
     def from_project_version_arn(cls, scope: Construct, id: str, project_version_arn: str) -> IRunningModel:

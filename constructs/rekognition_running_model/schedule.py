@@ -1,5 +1,5 @@
-"""Running windows as a user declares them, checked at synth time (in progress: RunningModel does not
-take a schedule yet, and the package does not export these).
+"""Running windows as a user declares them: checked at synth time, and turned into the resource's
+Schedule property and the moments EventBridge Scheduler invokes the handler at.
 
 ``RunningSchedule(windows=[RunningWindow(days="MON-FRI", start="08:00", end="18:00")],
 time_zone="Europe/Berlin")``: the model runs inside the windows. Days and times are local to the
@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import contract
 from .validation import problem
 
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-# The handler is woken this long before each opening, to start the model ahead of it by the model's
-# own measured start time (at most this much).
-WAKE_AHEAD_MINUTES = 60
-_LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$")
+WEEKDAYS = contract.WEEKDAYS
+# The wake-ups go on up to WAKE_AFTER_MINUTES after an opening: those after the start the handler
+# made see the model RUNNING, which times the start.
+WAKE_AFTER_MINUTES = 30
+_LOCAL_TIME = re.compile(contract.LOCAL_TIME_PATTERN)
 _MINUTES_A_DAY = 24 * 60
 
 
@@ -72,36 +73,55 @@ class RunningSchedule:
 
 @dataclass(frozen=True)
 class SchedulePoint:
-    """One weekly moment the handler is invoked at: ``kind`` "wake" (ahead of an opening) or "close"."""
+    """Weekly moments the handler is invoked at, as one cron expression: ``kind`` "wake" (around an
+    opening: the handler starts the model when its measured start time says so, and times the start)
+    or "close"."""
 
     kind: str
     days: tuple[str, ...]
     hour: int
-    minute: int
+    minutes: tuple[int, ...]
 
     @property
     def expression(self) -> str:
         """EventBridge Scheduler's cron form (its time zone is set on the schedule)."""
-        return f"cron({self.minute} {self.hour} ? * {','.join(self.days)} *)"
+        minutes = ",".join(str(minute) for minute in self.minutes)
+        return f"cron({minutes} {self.hour} ? * {','.join(self.days)} *)"
 
 
 def schedule_points(schedule: RunningSchedule) -> list[SchedulePoint]:
-    """The wake-up ahead of each window's opening and each window's close, local to the schedule's
-    time zone; a moment that falls on another day (a 00:30 opening, a 24:00 close) moves its days."""
+    """For each window: wake-ups every contract.WAKE_STEP_MINUTES from contract.WAKE_AHEAD_MINUTES before its opening to
+    WAKE_AFTER_MINUTES after it, and its close; local to the schedule's time zone. A moment that falls
+    on another day (around a 00:30 opening, a 24:00 close) moves its days."""
     points = []
     for window in schedule.windows:
         days, start, end = _days(window.days), _minute(window.start), _minute(window.end)
         if days is None or start is None or end is None:
             raise ValueError(f"not a valid window: {window}; check RunningSchedule.problems() first")
-        points.append(_point("wake", days, start - WAKE_AHEAD_MINUTES))
-        points.append(_point("close", days, end))
+        wakes = range(start - contract.WAKE_AHEAD_MINUTES, start + WAKE_AFTER_MINUTES + 1, contract.WAKE_STEP_MINUTES)
+        grouped: dict[tuple[int, int], list[int]] = {}
+        for moment in wakes:
+            shift, minute = divmod(moment, _MINUTES_A_DAY)
+            grouped.setdefault((shift, minute // 60), []).append(minute % 60)
+        points += [SchedulePoint("wake", _shifted(days, shift), hour, tuple(m)) for (shift, hour), m in grouped.items()]
+        shift, minute = divmod(end, _MINUTES_A_DAY)
+        points.append(SchedulePoint("close", _shifted(days, shift), minute // 60, (minute % 60,)))
     return points
 
 
-def _point(kind: str, days: set[int], minute_of_day: int) -> SchedulePoint:
-    shift, minute = divmod(minute_of_day, _MINUTES_A_DAY)
-    shifted = tuple(WEEKDAYS[(day + shift) % 7] for day in sorted(days, key=lambda d: (d + shift) % 7))
-    return SchedulePoint(kind, shifted, minute // 60, minute % 60)
+def schedule_property(schedule: RunningSchedule) -> dict[str, object]:
+    """The resource's Schedule property: the time zone, and each window with its days listed."""
+    return {
+        "TimeZone": schedule.time_zone,
+        "Windows": [
+            {"Days": ",".join(WEEKDAYS[day] for day in sorted(_days(w.days) or [])), "Start": w.start, "End": w.end}
+            for w in schedule.windows
+        ],
+    }
+
+
+def _shifted(days: set[int], shift: int) -> tuple[str, ...]:
+    return tuple(WEEKDAYS[(day + shift) % 7] for day in sorted(days, key=lambda d: (d + shift) % 7))
 
 
 def _days(text: str) -> set[int] | None:

@@ -1,14 +1,21 @@
 """How far ahead of a window's opening to start a model so that it is RUNNING when the window opens.
 
-Pure (in progress: no resource takes a schedule yet). The lead comes from the model's own measured
-starts, the most recent ``HISTORY`` of them, kept between invocations (on the version's tags, once
-wired). A start takes 10 to 30 minutes and varies from one start to the next, so the lead is the
-longest recent start with a margin, plus the time a scheduled start may take to be invoked.
+Pure. The lead comes from the model's own measured starts, the most recent ``HISTORY`` of them,
+kept between invocations on the version's tags. A start takes 10 to 30 minutes and varies from one
+start to the next, so the lead is the longest recent start with a margin, plus the time a scheduled
+start may take to be invoked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from . import contract
+
+# The version's recent start times in whole seconds, space-separated ("612 905 733"), and the epoch
+# second of a start the handler made that has not been seen RUNNING yet.
+STARTS_TAG = contract.TAG_PREFIX + "starts"
+STARTED_AT_TAG = contract.TAG_PREFIX + "started-at"
 
 # Starts remembered per model version: enough to see its spread, few enough to follow a change.
 HISTORY = 5
@@ -18,15 +25,26 @@ DEFAULT_LEAD_SECONDS = 35 * 60.0
 MARGIN = 1.2
 # EventBridge Scheduler invokes within a minute of the time set; the first look follows at once.
 INVOCATION_SECONDS = 60.0
+# The handler is woken at most this long before an opening: a longer lead cannot be acted on.
+MAX_LEAD_SECONDS = contract.WAKE_AHEAD_MINUTES * 60.0
 
 
 def lead_seconds(recent_starts: Sequence[float]) -> float:
     """Seconds before the opening at which to start, from the most recent measured start durations."""
     if not recent_starts:
         return DEFAULT_LEAD_SECONDS
-    return max(recent_starts[-HISTORY:]) * MARGIN + INVOCATION_SECONDS
+    return min(max(recent_starts[-HISTORY:]) * MARGIN + INVOCATION_SECONDS, MAX_LEAD_SECONDS)
 
 
 def remember(recent_starts: Sequence[float], measured: float) -> list[float]:
     """``recent_starts`` with ``measured`` added, keeping the most recent ``HISTORY``."""
     return [*recent_starts, measured][-HISTORY:]
+
+
+def parse_history(text: str) -> list[float]:
+    """The start times a STARTS_TAG value holds; what is not a number is left out."""
+    return [float(word) for word in text.split() if word.isdigit()][-HISTORY:]
+
+
+def format_history(recent_starts: Sequence[float]) -> str:
+    return " ".join(str(round(seconds)) for seconds in recent_starts[-HISTORY:])

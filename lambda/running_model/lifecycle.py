@@ -30,12 +30,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from . import contract, gate
-from .decision import RUNNING, STOPPED_STATE, Desired, Observation
+from .decision import RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
 from .model_version import ModelVersion
-from .ownership import TAG_LIMIT, Owner, owners, request_of
+from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, wanting
 from .properties import InvalidPropertiesError, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
@@ -170,28 +171,50 @@ class Lifecycle:
             refused = self._promotion_refused(request, model, spec.min_f1_score)
             if refused:
                 return failed(refused)
+        # Outside its running windows the resource holds the version idle: it wants it stopped,
+        # unless another owner wants it running. Every look asks the schedule again.
+        idle = spec.schedule is not None and not spec.schedule.wants_running(self._now())
         if request.first_look:
             try:
-                self._patiently(request, lambda: self._register(request, model, owner))
+                self._patiently(request, lambda: self._register(request, model, owner, idle=idle))
             except RekognitionError as error:
                 return failed(_registration_reason(spec.version, error))
         else:
             try:
-                latest = self._still_latest(request, model, owner)
+                latest = self._latest_value(request, model, owner)
+                if latest is not None and is_idle(latest) != idle:
+                    model.tag(owner.key, owner.value(request.request_id, idle=idle))
             except RekognitionError as error:
                 if not error.transient:
                     raise
                 logger.warning("%s; looking again at the next poll", error)
                 return PENDING
-            if not latest:
+            if latest is None:
                 logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
                 return SUPERSEDED
-        desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        outcome = self._run(request, model, desired, may_act=lambda: self._still_latest(request, model, owner))
+        if idle:
+            desired = STOPPED_STATE
+
+            def may_act() -> bool:
+                tags = owners(model.read_tags())
+                mine = tags.pop(owner.key, None)
+                return mine is not None and request_of(mine) == request.request_id and not wanting(tags)
+
+        else:
+            desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
+
+            def may_act() -> bool:
+                return self._still_latest(request, model, owner)
+
+        outcome = self._run(request, model, desired, may_act=may_act)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.YIELDED:
-            return SUPERSEDED
+            if idle and self._still_latest(request, model, owner):  # another owner wants it running
+                logger.info("Leaving %s running for another owner: outside %s's windows", model.label, owner.logical_id)
+                outcome = Outcome(Result.DONE, model.observe())
+            else:
+                return SUPERSEDED
         if outcome.result is Result.FAILED:
             # CloudFormation's rollback (a Delete of this id, or an Update back) stops what was started.
             return failed(outcome.reason, _registered_id(request))
@@ -200,9 +223,8 @@ class Lifecycle:
             if released.result is Result.PENDING:
                 return PENDING
             return failed(released.reason or "Stopping the abandoned version was interrupted", None)
-        return Answer(
-            finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, outcome.observation)
-        )
+        observation = outcome.observation or Observation(status=STOPPED if idle else RUNNING)
+        return Answer(finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, observation))
 
     def _promotion_refused(self, request: _Request, model: ModelVersionClient, required: float) -> str | None:
         """Why the version may not be started under the gate, before anything is registered or started.
@@ -220,18 +242,27 @@ class Lifecycle:
             logger.warning(refused)
         return refused
 
-    def _register(self, request: _Request, model: ModelVersionClient, owner: Owner) -> None:
-        """Record the resource as an owner of the version, naming this request as its latest."""
+    def _register(self, request: _Request, model: ModelVersionClient, owner: Owner, *, idle: bool = False) -> None:
+        """Record the resource as an owner of the version (``idle`` outside its windows), naming this
+        request as its latest."""
         earlier = owners(model.read_tags()).get(owner.key)
         if earlier is not None and request_of(earlier) != request.request_id:
             self._end_earlier_request(request, request_of(earlier), model.version.arn)
-        model.tag(owner.key, owner.value(request.request_id))
+        model.tag(owner.key, owner.value(request.request_id, idle=idle))
         request.data[REGISTERED] = model.version.arn
-        logger.info("Registered %s as an owner of %s", owner.logical_id, model.version.label)
+        state = " (idle: outside its running windows)" if idle else ""
+        logger.info("Registered %s as an owner of %s%s", owner.logical_id, model.version.label, state)
+
+    def _latest_value(self, request: _Request, model: ModelVersionClient, owner: Owner) -> str | None:
+        """The resource's owner tag value while it names this request; None once a later one took over."""
+        registered = owners(model.read_tags()).get(owner.key)
+        return registered if registered is not None and request_of(registered) == request.request_id else None
 
     def _still_latest(self, request: _Request, model: ModelVersionClient, owner: Owner) -> bool:
-        registered = owners(model.read_tags()).get(owner.key)
-        return registered is not None and request_of(registered) == request.request_id
+        return self._latest_value(request, model, owner) is not None
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def _release_abandoned_version(self, request: _Request, wanted: ModelVersion) -> Outcome | None:
         """In a rollback Update: release the version that the failed update started, if any.
@@ -292,15 +323,17 @@ class Lifecycle:
             elif not holds_version:
                 logger.info("Nothing to stop: %s never registered on %s", owner.logical_id, model.version.label)
                 return Outcome(Result.DONE)
-            if registered:
-                logger.info("Leaving %s running for its %d other owner(s)", model.version.label, len(registered))
+            if wanting(registered):
+                logger.info(
+                    "Leaving %s running for its %d other owner(s)", model.version.label, len(wanting(registered))
+                )
                 return Outcome(Result.DONE)
             request.data[RELEASING] = model.version.arn
             if ended_in_flight:
                 # The request just ended may have been about to start the model when it was ended:
                 # look once more, a step later, before calling the model stopped.
                 self._sleep(self._timing.step_seconds)
-        outcome = self._run(request, model, STOPPED_STATE, may_act=lambda: not owners(model.read_tags()))
+        outcome = self._run(request, model, STOPPED_STATE, may_act=lambda: not wanting(owners(model.read_tags())))
         if outcome.result is Result.YIELDED:
             logger.info("Leaving %s running: another resource has registered as its owner", model.version.label)
             return Outcome(Result.DONE, outcome.observation)

@@ -4,12 +4,13 @@ The record lives on the model version itself, so it survives renamed constructs,
 on one model, rollbacks and a deleted handler:
 
 - key: ``running-model:owner:`` + a hash of StackId and LogicalResourceId (one per resource);
-- value: the RequestId of that resource's latest Create or Update, then ``stack/logical id`` for
-  people reading the tags in the console.
+- value: the RequestId of that resource's latest Create or Update, then ``idle`` while the
+  resource is outside its running windows, then ``stack/logical id`` for people reading the tags in
+  the console.
 
 A Create or Update registers before it starts or adopts the model; a Delete removes its own
-tag and stops the model only when no other owner is left. A poll acts only while its request is
-still the one its resource's tag names.
+tag and stops the model only when no other owner wants it running (an idle owner does not). A poll
+acts only while its request is still the one its resource's tag names.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .contract import OWNER_TAG_PREFIX
+from .contract import TAG_PREFIX
 
 # Rekognition's limits: 50 tags a resource, values of at most 256 characters.
 TAG_LIMIT = 50
 _VALUE_LIMIT = 256
 _HASH_LENGTH = 32
+OWNER_TAG_PREFIX = TAG_PREFIX + "owner:"
+# The second word of an idle owner's tag value (the stack/logical id that follows always holds a "/").
+_IDLE = "idle"
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,28 @@ class Owner:
         digest = hashlib.sha256(f"{self.stack_id}|{self.logical_id}".encode()).hexdigest()
         return OWNER_TAG_PREFIX + digest[:_HASH_LENGTH]
 
-    def value(self, request_id: str) -> str:
-        """The tag value registering ``request_id`` as this resource's latest request."""
+    def value(self, request_id: str, *, idle: bool = False) -> str:
+        """The tag value registering ``request_id`` as this resource's latest request; ``idle``: the
+        resource holds the version but does not want it running now (outside its windows)."""
         stack_name = self.stack_id.split("/")[1] if self.stack_id.count("/") >= 2 else self.stack_id
-        return f"{request_id} {stack_name}/{self.logical_id}"[:_VALUE_LIMIT]
+        marker = f" {_IDLE}" if idle else ""
+        return f"{request_id}{marker} {stack_name}/{self.logical_id}"[:_VALUE_LIMIT]
 
 
 def request_of(value: str) -> str:
     """The RequestId a tag value registers."""
     return value.split(" ", 1)[0]
+
+
+def is_idle(value: str) -> bool:
+    """True when the owner this tag value registers does not want the version running now."""
+    parts = value.split(" ", 2)
+    return len(parts) > 1 and parts[1] == _IDLE
+
+
+def wanting(owners_: Mapping[str, str]) -> dict[str, str]:
+    """The owners (key -> value) that want the version running now."""
+    return {key: value for key, value in owners_.items() if not is_idle(value)}
 
 
 def owners(tags: Mapping[str, str]) -> dict[str, str]:

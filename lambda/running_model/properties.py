@@ -11,6 +11,7 @@ from typing import Any
 from . import contract
 from .model_version import ModelVersion
 from .reasons import quote
+from .windows import Schedule
 
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
 # CloudFormation's own property of every custom resource (CDK writes it from RunningModel's timeout).
@@ -30,13 +31,15 @@ class ModelSpec:
     max_units: int | None
     project_arn: str | None
     min_f1_score: float | None = None
+    schedule: Schedule | None = None
 
 
 def parse(properties: Mapping[str, Any]) -> ModelSpec:
     """Validate ResourceProperties; raise InvalidPropertiesError naming every bad property at once.
 
     Defaults: MinInferenceUnits 1, MaxInferenceUnits none (no auto-scaling), ProjectArn looked
-    up by project name, MinF1Score none (no promotion gate), ServiceTimeout 3600 seconds.
+    up by project name, MinF1Score none (no promotion gate), Schedule none (running all the time),
+    ServiceTimeout 3600 seconds.
     """
     problems: list[str] = []
     raw_arn = properties.get(contract.PROP_PROJECT_VERSION_ARN)
@@ -69,10 +72,11 @@ def parse(properties: Mapping[str, Any]) -> ModelSpec:
         )
     project_arn = _project_arn(properties.get(contract.PROP_PROJECT_ARN), version, problems)
     min_f1_score = _min_f1_score(properties.get(contract.PROP_MIN_F1_SCORE), problems)
+    schedule = _schedule(properties.get(contract.PROP_SCHEDULE), problems)
     service_timeout(properties, problems)  # checked with the rest; the lifecycle reads it when it sets the deadline
     if problems or version is None or min_units is None:
         raise InvalidPropertiesError("Invalid properties: " + "; ".join(problems))
-    return ModelSpec(version, min_units, max_units, project_arn, min_f1_score)
+    return ModelSpec(version, min_units, max_units, project_arn, min_f1_score, schedule)
 
 
 def service_timeout(properties: Mapping[str, Any], problems: list[str] | None = None) -> int:
@@ -119,6 +123,16 @@ def _project_arn(raw: object, version: ModelVersion | None, problems: list[str])
         )
         return None
     return str(raw)
+
+
+def _schedule(raw: object, problems: list[str]) -> Schedule | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return Schedule.from_property(raw)
+    except ValueError as error:
+        problems.append(f"{contract.PROP_SCHEDULE}: {error}")
+        return None
 
 
 def _min_f1_score(raw: object, problems: list[str]) -> float | None:

@@ -1,11 +1,14 @@
-"""Drift repair: a scheduled event, not a CloudFormation request, re-asserts one resource's declared state.
+"""The schedules' events, not CloudFormation requests: drift repair, and the edges of running windows.
 
-The construct's schedule (``repair_every``) sends ``{REPAIR_EVENT: {"StackId", "LogicalResourceId",
-"ResourceProperties"}}``. Nothing is answered. The handler acts only while the resource still owns
-the version (its owner tag is there) and no CloudFormation request of the resource is in progress
-(that request's poll rule exists): a deploy's result is what the stack reported, and a Delete that
-released the version is never undone. It takes one action at most, the decision table's for a
-first look (a FAILED model is started again), and leaves the waiting to the next repair.
+The construct's schedules send ``{REPAIR_EVENT or WINDOW_EVENT: {"StackId", "LogicalResourceId",
+"ResourceProperties"}}``; nothing is answered. Either re-asserts what the resource declares at this
+moment: RUNNING inside a running window (or when a window opens within the model's measured start
+time), else STOPPED unless another owner wants it running. The handler acts only while the resource
+still holds the version (its owner tag is there: a Delete that released it is never undone) and no
+CloudFormation request of the resource is in progress (that request's poll rule exists: the
+deploy's result is what the stack reported). It takes one action at most, the decision table's for
+a first look (a FAILED model is started again), and leaves the waiting to the next event. Starts it
+makes are timed (lead_time.py), on the version's tags, to know how far ahead of a window to start.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from . import contract
-from .decision import Desired, Verb, decide
+from . import contract, lead_time
+from .decision import RUNNING, STOPPED_STATE, Desired, Observation, Verb, decide
 from .model_version import ModelVersion
-from .ownership import Owner, owners, request_of
-from .properties import InvalidPropertiesError, parse
+from .ownership import Owner, is_idle, owners, request_of, wanting
+from .properties import InvalidPropertiesError, ModelSpec, parse
 from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
 
 logger = logging.getLogger(__name__)
@@ -29,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Repair:
-    """What one repair found and did: ``action`` START or STOP, or None when it did nothing."""
+    """What one event found and did: ``action`` START or STOP, or None when it did nothing."""
 
     found: str | None
     action: Verb | None = None
@@ -37,12 +41,12 @@ class Repair:
 
 
 def is_repair(event: Mapping[str, Any]) -> bool:
-    """True for the repair schedule's event (CloudFormation's requests carry RequestType instead)."""
-    return contract.REPAIR_EVENT in event
+    """True for a schedule's event (CloudFormation's requests carry RequestType instead)."""
+    return contract.REPAIR_EVENT in event or contract.WINDOW_EVENT in event
 
 
 class Repairer:
-    """Handles the repair events of every resource of the stack."""
+    """Handles the schedules' events of every resource of the stack."""
 
     def __init__(
         self,
@@ -60,53 +64,91 @@ class Repairer:
         self._clock = clock
 
     def handle(self, event: Mapping[str, Any]) -> Repair:
-        body = event[contract.REPAIR_EVENT]
+        repair = contract.REPAIR_EVENT in event
+        body = event[contract.REPAIR_EVENT if repair else contract.WINDOW_EVENT]
         owner = Owner(str(body["StackId"]), str(body["LogicalResourceId"]))
         try:
             spec = parse(body.get("ResourceProperties", {}))
         except InvalidPropertiesError as error:
-            logger.error("Repair of %s: %s", owner.logical_id, error)
+            logger.error("Scheduled look at %s: %s", owner.logical_id, error)
             return Repair(found=None, why_not=str(error))
         model = self._model_factory(spec.version, spec.project_arn)
         try:
-            return self._repair(model, owner, Desired(True, spec.min_units, spec.max_units))
-        except RekognitionError as error:  # the next repair looks again
-            logger.warning("Repair of %s on %s: %s", owner.logical_id, model.label, error)
+            done = self._look(model, owner, spec)
+        except RekognitionError as error:  # the next event looks again
+            logger.warning("Scheduled look at %s on %s: %s", owner.logical_id, model.label, error)
             return Repair(found=None, why_not=str(error))
+        if repair and done.action is not None:
+            self._emit(repairs_metric_line(model.version, found=str(done.found), now=self._clock()))
+        return done
 
-    def _repair(self, model: ModelVersionClient, owner: Owner, desired: Desired) -> Repair:
-        registered = owners(model.read_tags()).get(owner.key)
+    def _look(self, model: ModelVersionClient, owner: Owner, spec: ModelSpec) -> Repair:
+        tags = model.read_tags()
+        registered = owners(tags).get(owner.key)
         if registered is None:
-            return self._leave(model, owner, None, "the resource does not own the version (not deployed, or deleted)")
+            return self._leave(model, owner, None, "the resource does not hold the version (not deployed, or deleted)")
         if self._request_in_progress(owner.logical_id, request_of(registered)):
             return self._leave(model, owner, None, "a CloudFormation request of the resource is in progress")
         observation = model.observe()
-        action = decide(observation, desired, first_look=True)
+        history = self._timed_start(model, tags, observation)
+        # Start at the last wake-up that still leaves the lead: the next one comes a step later.
+        ahead = lead_time.lead_seconds(history) + contract.WAKE_STEP_MINUTES * 60
+        wanted = spec.schedule is None or spec.schedule.wants_running(
+            datetime.fromtimestamp(self._clock(), UTC), lead_seconds=ahead
+        )
+        value = owner.value(request_of(registered), idle=not wanted)
+        if is_idle(registered) == wanted:  # a window opened or closed: the resource now holds it so
+            model.tag(owner.key, value)
+        others = wanting(owners(tags))
+        others.pop(owner.key, None)
+        if wanted:
+            action = decide(observation, Desired(True, spec.min_units, spec.max_units), first_look=True)
+        elif others:
+            return Repair(found=observation.status, why_not="another owner wants it running")
+        else:
+            action = decide(observation, STOPPED_STATE, first_look=True)
         if action.verb not in (Verb.START, Verb.STOP):
             if action.verb is Verb.FAIL:
-                logger.error("Repair of %s: model %s %s", owner.logical_id, model.label, action.reason)
+                logger.error("Scheduled look at %s: model %s %s", owner.logical_id, model.label, action.reason)
             return Repair(found=observation.status, why_not=action.reason or action.verb.value)
-        # Ownership once more, right before acting: a Delete may have released the version meanwhile.
-        if owners(model.read_tags()).get(owner.key) != registered:
-            return self._leave(model, owner, observation.status, "the resource's ownership changed meanwhile")
+        # Right before acting: a Delete may have released the version meanwhile, or (to stop) another
+        # owner come to want it running.
+        now_tags = owners(model.read_tags())
+        if now_tags.get(owner.key) != value or (action.verb is Verb.STOP and not wanted and len(wanting(now_tags))):
+            return self._leave(model, owner, observation.status, "the version's owners changed meanwhile")
         if action.verb is Verb.START:
-            model.start(desired.min_units, desired.max_units)
-        else:  # running with other units: stopped now, started with the declared ones by the next repair
+            model.start(spec.min_units, spec.max_units)
+            model.tag(lead_time.STARTED_AT_TAG, str(int(self._clock())))
+        else:
             model.stop()
         logger.warning(
-            "Repaired %s: model %s was %s; %s it (the stack declares it RUNNING with %s unit(s))",
+            "%s: model %s was %s; %s it (%s)",
             owner.logical_id,
             model.label,
             observation.status,
             "started" if action.verb is Verb.START else "stopped",
-            desired.min_units,
+            "the stack declares it RUNNING now" if wanted else "outside the resource's running windows",
         )
-        self._emit(repairs_metric_line(model.version, found=str(observation.status), now=self._clock()))
         return Repair(found=observation.status, action=action.verb)
+
+    def _timed_start(self, model: ModelVersionClient, tags: Mapping[str, str], observation: Observation) -> list[float]:
+        """The version's recent start times; a start this handler made that has reached RUNNING is added."""
+        history = lead_time.parse_history(tags.get(lead_time.STARTS_TAG, ""))
+        started_at = tags.get(lead_time.STARTED_AT_TAG)
+        if started_at is not None and observation.status == RUNNING:
+            try:
+                took = self._clock() - float(started_at)
+            except ValueError:
+                took = -1.0
+            if took > 0:
+                history = lead_time.remember(history, took)
+                model.tag(lead_time.STARTS_TAG, lead_time.format_history(history))
+            model.untag(lead_time.STARTED_AT_TAG)
+        return history
 
     @staticmethod
     def _leave(model: ModelVersionClient, owner: Owner, found: str | None, why: str) -> Repair:
-        logger.info("Repair of %s leaves model %s alone: %s", owner.logical_id, model.label, why)
+        logger.info("Scheduled look at %s leaves model %s alone: %s", owner.logical_id, model.label, why)
         return Repair(found=found, why_not=why)
 
 

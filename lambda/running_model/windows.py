@@ -1,7 +1,7 @@
 """Running windows: which local times of the week a model should run, in an IANA time zone.
 
 Pure: the caller gives the moment. Days and times are local, so a window opens at 08:00 in Berlin
-in winter and in summer alike. In progress: the resource does not take a schedule yet.
+in winter and in summer alike.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The days a window names, in the order of date.weekday(); a local time as "08:00" (an end may be "24:00").
-# They move to contract.py once the construct declares windows.
-WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_LOCAL_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)$|^24:00$")
+from . import contract
+
+WEEKDAYS = contract.WEEKDAYS
+_LOCAL_TIME = re.compile(contract.LOCAL_TIME_PATTERN)
 _MINUTES_A_DAY = 24 * 60
 
 
@@ -36,6 +36,14 @@ class Schedule:
     time_zone: ZoneInfo
 
     @classmethod
+    def from_property(cls, raw: object) -> Schedule:
+        """The Schedule property, ``{"TimeZone": ..., "Windows": [...]}``; ValueError naming each problem."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("Windows"), list):
+            raise ValueError(f"received {raw!r}; expected {{'TimeZone': ..., 'Windows': [...]}}")
+        windows = [w if isinstance(w, Mapping) else {} for w in raw["Windows"]]
+        return cls.of(windows, str(raw.get("TimeZone", "UTC")))
+
+    @classmethod
     def of(cls, windows: Sequence[Mapping[str, str]], time_zone: str) -> Schedule:
         """Windows as ``{"Days": "MON,TUE", "Start": "08:00", "End": "18:00"}``; ValueError naming each problem."""
         problems: list[str] = []
@@ -51,11 +59,14 @@ class Schedule:
             raise ValueError("; ".join(problems))
         return cls(tuple(w for w in parsed if w is not None), zone)
 
-    def wants_running(self, at: datetime) -> bool:
-        """True when ``at`` (an aware datetime) falls inside a window."""
+    def wants_running(self, at: datetime, *, lead_seconds: float = 0.0) -> bool:
+        """True when ``at`` (an aware datetime) falls inside a window, or a window opens within
+        ``lead_seconds`` after it (a model that takes that long to start must start now)."""
         local = at.astimezone(self.time_zone)
         minute = local.hour * 60 + local.minute
-        return any(local.weekday() in w.days and w.start <= minute < w.end for w in self.windows)
+        if any(local.weekday() in w.days and w.start <= minute < w.end for w in self.windows):
+            return True
+        return lead_seconds > 0 and (self.next_opening(at) - at).total_seconds() <= lead_seconds
 
     def next_opening(self, after: datetime) -> datetime:
         """The first moment after ``after`` at which a window opens, in UTC."""

@@ -143,7 +143,7 @@ ANY_VERSION = {
 ANY_PROJECT = {
     "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":rekognition:*:", {"Ref": "AWS::AccountId"}, ":project/*"]]
 }
-OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:owner:*"]}}
+OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:*"]}}
 
 
 def test_start_and_owner_tags_are_allowed_on_the_declared_versions_only(three_models: Template) -> None:

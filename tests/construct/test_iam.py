@@ -135,7 +135,7 @@ def test_resource_star_only_where_iam_has_no_resource_level_permission(template:
         if "Condition" in statement and statement["Action"] == "lambda:AddPermission":
             assert statement["Condition"] == {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}}
         elif "Condition" in statement:
-            assert statement["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:owner:*"]}}
+            assert statement["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:*"]}}
             assert as_list(statement["Action"]) in (["rekognition:TagResource"], ["rekognition:UntagResource"])
         if "*" in as_list(statement["Resource"]):
             assert set(as_list(statement["Action"])) <= set(NO_RESOURCE_LEVEL_PERMISSION), statement

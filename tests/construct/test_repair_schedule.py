@@ -14,6 +14,7 @@ from rekognition_running_model import RunningModel
 from support.testdata import version_arn
 
 SCHEDULE = "AWS::Scheduler::Schedule"
+SCHEDULER_ROLE = "Invokes the Custom::RekognitionRunningModel handler for drift repair and running windows"
 RESOURCE_TYPE = "Custom::RekognitionRunningModel"
 
 
@@ -58,10 +59,7 @@ def test_the_schedules_share_one_role_that_may_invoke_the_handler_and_nothing_el
     RunningModel(stack, "Other", project_version_arn=version_arn("widgets", "v2"), repair_every=cdk.Duration.hours(1))
     template = Template.from_stack(stack)
     (function_id,) = template.find_resources("AWS::Lambda::Function")
-    roles = template.find_resources(
-        "AWS::IAM::Role",
-        {"Properties": {"Description": "Invokes the Custom::RekognitionRunningModel handler for drift repair"}},
-    )
+    roles = template.find_resources("AWS::IAM::Role", {"Properties": {"Description": SCHEDULER_ROLE}})
     ((role_id, role),) = roles.items()
     (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
@@ -99,3 +97,31 @@ def test_metric_repairs_counts_in_the_stacks_region() -> None:
     assert metric.dimensions == {"ProjectName": "gadgets", "VersionName": "v3"}
     assert metric.region == "eu-west-1" and metric.period.to_seconds() == 3600
     metric.create_alarm(stack, "Repaired", threshold=1, evaluation_periods=1)  # an alarm in the stack's region
+
+
+def test_running_windows_add_their_schedules_in_the_windows_time_zone_and_the_property() -> None:
+    from rekognition_running_model import RunningSchedule, RunningWindow
+
+    schedule = RunningSchedule(windows=[RunningWindow("MON-FRI", "08:00", "18:00")], time_zone="Europe/Berlin")
+    stack = stack_with(schedule=schedule)
+    template = Template.from_stack(stack)
+    (resource,) = template.find_resources(RESOURCE_TYPE).values()
+    assert resource["Properties"]["Schedule"] == {
+        "TimeZone": "Europe/Berlin",
+        "Windows": [{"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}],
+    }
+    schedules = list(template.find_resources(SCHEDULE).values())
+    assert [s["Properties"]["ScheduleExpressionTimezone"] for s in schedules] == ["Europe/Berlin"] * 3
+    assert [s["Properties"]["ScheduleExpression"].split()[1] for s in schedules] == ["7", "8", "18"]
+    assert all(set(resolved_input(stack, s)) == {"RunningModelWindow"} for s in schedules)
+
+
+def test_a_bad_schedule_is_named_with_the_rest() -> None:
+    from rekognition_running_model import RunningSchedule, RunningWindow
+
+    bad = RunningSchedule(windows=[RunningWindow("MON", "18:00", "08:00")], time_zone="Mars/Olympus")
+    with pytest.raises(ValueError) as raised:
+        stack_with(schedule=bad, min_inference_units=0)
+    message = str(raised.value)
+    assert "schedule.windows[0].end: received '08:00'" in message and "schedule.time_zone" in message
+    assert "min_inference_units: received 0" in message

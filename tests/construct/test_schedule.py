@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rekognition_running_model.schedule import RunningSchedule, RunningWindow, schedule_points
+from rekognition_running_model.schedule import RunningSchedule, RunningWindow, schedule_points, schedule_property
 
 OFFICE = RunningWindow(days="MON-FRI", start="08:00", end="18:00")
 
@@ -66,17 +66,32 @@ def test_every_problem_is_named_at_once() -> None:
     assert len(schedule.problems()) == 5
 
 
-def test_each_window_wakes_the_handler_an_hour_ahead_and_closes_on_its_end() -> None:
+def test_each_window_wakes_the_handler_every_5_minutes_around_its_opening_and_at_its_close() -> None:
     points = schedule_points(RunningSchedule(windows=[OFFICE], time_zone="Europe/Berlin"))
+    weekdays = "MON,TUE,WED,THU,FRI"
     assert [(p.kind, p.expression) for p in points] == [
-        ("wake", "cron(0 7 ? * MON,TUE,WED,THU,FRI *)"),
-        ("close", "cron(0 18 ? * MON,TUE,WED,THU,FRI *)"),
+        ("wake", f"cron(0,5,10,15,20,25,30,35,40,45,50,55 7 ? * {weekdays} *)"),  # the hour before 08:00
+        ("wake", f"cron(0,5,10,15,20,25,30 8 ? * {weekdays} *)"),  # up to 30 minutes after it
+        ("close", f"cron(0 18 ? * {weekdays} *)"),
     ]
 
 
 def test_a_moment_on_another_day_moves_the_days_with_it() -> None:
     night = RunningSchedule(windows=[RunningWindow("SAT-SUN", "00:30", "24:00")])
     assert [(p.kind, p.expression) for p in schedule_points(night)] == [
-        ("wake", "cron(30 23 ? * FRI,SAT *)"),  # an hour before Saturday's and Sunday's 00:30
+        ("wake", "cron(30,35,40,45,50,55 23 ? * FRI,SAT *)"),  # before Saturday's and Sunday's 00:30
+        ("wake", "cron(0,5,10,15,20,25,30,35,40,45,50,55 0 ? * SAT,SUN *)"),
+        ("wake", "cron(0 1 ? * SAT,SUN *)"),
         ("close", "cron(0 0 ? * MON,SUN *)"),  # midnight after Sunday is Monday 00:00
     ]
+
+
+def test_the_property_lists_each_windows_days() -> None:
+    schedule = RunningSchedule(windows=[OFFICE, RunningWindow("sat-sun", "10:00", "12:00")], time_zone="Europe/Berlin")
+    assert schedule_property(schedule) == {
+        "TimeZone": "Europe/Berlin",
+        "Windows": [
+            {"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"},
+            {"Days": "SAT,SUN", "Start": "10:00", "End": "12:00"},
+        ],
+    }

@@ -8,6 +8,7 @@ Each flow asserts what it is about; ``Cloud.check`` then checks what must hold a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -386,12 +387,38 @@ def test_a_model_stopped_out_of_band_is_started_again_by_the_stacks_repair_sched
     cloud.rekognition.set_status(V1, "STOPPED")  # both stopped from the console
     cloud.rekognition.set_status(V2, "STOPPED")
     answers = len(cloud.responses.answers)
-    assert stack.repair_now() == 1, "one schedule: only Detector asked for repair"
+    assert stack.fire_schedules() == 1, "one schedule: only Detector asked for repair"
     assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StartProjectVersion"]
     assert cloud.rekognition.status(V2) == "STOPPED"
     assert len(cloud.responses.answers) == answers, "a repair answers nothing to CloudFormation"
     assert stack.destroy().status == DELETE_COMPLETE
     assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED")
+
+
+# 8d. Running windows.
+
+
+def shut_schedule() -> dict[str, Any]:
+    """A window two days from now: shut now, and not opening within any lead."""
+    days = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    day = days[(datetime.now(UTC).weekday() + 2) % 7]
+    return {"time_zone": "UTC", "windows": [{"days": day, "start": "10:00", "end": "11:00"}]}
+
+
+def test_two_owners_one_always_on_and_one_windowed_share_a_model_until_the_always_on_one_goes(cloud: Cloud) -> None:
+    cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1))
+    always = cloud.stack("AlwaysOn")
+    created(always, [model("Detector", V1)])
+    windowed = cloud.stack("Windowed")
+    operation = windowed.deploy([model("Detector", V1, schedule=shut_schedule())])
+    assert operation.status == CREATE_COMPLETE, operation
+    assert operation.request("Detector", "Create", "create").answer.body["Data"]["Status"] == "RUNNING", operation
+    assert windowed.fire_schedules("RunningModelWindow") == 3, "wake-ups (09:00-09:55, 10:00-10:30), the close"
+    assert cloud.rekognition.status(V1) == "RUNNING", "the always-on stack still wants it"
+    assert always.destroy().status == DELETE_COMPLETE
+    assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED"), "the windowed stack holds it idle"
+    assert windowed.destroy().status == DELETE_COMPLETE
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"]
 
 
 # 9.

@@ -52,7 +52,7 @@ from eventbridge import EventBridgeScheduler
 from harness import LAMBDA_TIMEOUT_SECONDS, PRODUCTION_TIMING_MINUTES, RESERVE_SECONDS, Deployment
 from lambda_runtime import STACK, LambdaService
 from support.fakes.aws import REGION, client, create_function, handler_environment, permission_statements, poll_rules
-from support.fakes.cloudformation import Answer, ResponseEndpoint, event
+from support.fakes.cloudformation import Answer, ResponseEndpoint, as_sent, event
 from support.fakes.iam import RolePolicy
 from support.fakes.rekognition import FakeRekognition
 from support.paths import ROOT
@@ -92,7 +92,7 @@ class StackTemplate:
     body: dict[str, Any]
 
     @cached_property
-    def resources(self) -> dict[str, dict[str, str]]:
+    def resources(self) -> dict[str, dict[str, Any]]:
         """Logical id -> Properties of each Custom::RekognitionRunningModel, as CloudFormation sends
         them (every value a string), without ServiceToken (the handler's ARN, not the model's)."""
         found = {}
@@ -105,9 +105,9 @@ class StackTemplate:
                 }
         return found
 
-    def repair_events(self, stack_id: str) -> dict[str, dict[str, Any]]:
-        """Logical id of each drift-repair schedule -> the event it sends the handler (its Input,
-        with the stack's id filled in as CloudFormation resolves it)."""
+    def scheduled_events(self, stack_id: str) -> dict[str, dict[str, Any]]:
+        """Logical id of each schedule (drift repair, running windows) -> the event it sends the
+        handler (its Input, with the stack's id filled in as CloudFormation resolves it)."""
         events = {}
         for logical_id, resource in self.body["Resources"].items():
             if resource["Type"] == "AWS::Scheduler::Schedule":
@@ -128,12 +128,10 @@ class StackTemplate:
         return RolePolicy.from_template(self.body)
 
 
-def _as_sent(key: str, value: Any) -> str:
-    if isinstance(value, dict | list):
+def _as_sent(key: str, value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
         raise ValueError(f"property {key} is an intrinsic the harness does not resolve: {value}")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return as_sent(value)
 
 
 class Templates:
@@ -537,11 +535,16 @@ class Stack:
             raise StackStateError(f"stack {self.name} is {self.status}: it cannot be updated (delete it first)")
         return self._update(template, fail_elsewhere, before_cleanup)
 
-    def repair_now(self) -> int:
-        """Every drift-repair schedule of the stack fires once (EventBridge Scheduler invokes the
-        handler with its Input); returns once the invocations have ended. Returns how many fired."""
+    def fire_schedules(self, event_key: str = "RunningModelRepair") -> int:
+        """Every schedule of the stack whose event is ``event_key`` fires once, now (EventBridge
+        Scheduler invokes the handler with its Input); returns once the invocations have ended.
+        Returns how many fired."""
         assert self.handler is not None and self.template is not None
-        events = self.template.repair_events(self.stack_id)
+        events = {
+            logical_id: body
+            for logical_id, body in self.template.scheduled_events(self.stack_id).items()
+            if event_key in body
+        }
         for repair_event in events.values():
             self.handler.lambda_service.invoke_async(repair_event)
         self.handler.lambda_service.wait_idle()

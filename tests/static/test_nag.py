@@ -26,7 +26,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
 
-from rekognition_running_model import RunningModel
+from rekognition_running_model import RunningModel, RunningSchedule, RunningWindow
 from rekognition_running_model.acknowledgements import finding_text
 from rekognition_running_model.compliance import (
     AWS_SOLUTIONS,
@@ -86,8 +86,8 @@ def check(app: cdk.App) -> Report:
 
 
 def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
-    """An app with a stack of several kinds of RunningModel (with and without drift repair), and one in a
-    stack with a concrete environment.
+    """An app with a stack of several kinds of RunningModel (with and without drift repair, running
+    windows), and one in a stack with a concrete environment.
 
     With ``log_keys``, each stack's handler is configured first: with a key of the stack, and with an imported key.
     """
@@ -115,7 +115,12 @@ def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
         project_arn=project_arn("gadgets"),
         max_inference_units=3,
     )
-    RunningModel(stack, "Elsewhere", project_version_arn=version_arn("remote", "v1", region="us-east-1"))
+    RunningModel(
+        stack,
+        "Elsewhere",
+        project_version_arn=version_arn("remote", "v1", region="us-east-1"),
+        schedule=RunningSchedule(windows=[RunningWindow("MON-FRI", "08:00", "18:00")], time_zone="Europe/Berlin"),
+    )
     token = cdk.CfnParameter(stack, "ModelArn").value_as_string
     RunningModel(stack, "FromParameter", project_version_arn=token, timeout=cdk.Duration.minutes(30))
     RunningModel(placed, "Model", project_version_arn=version_arn("placed", "v1"), repair_every=cdk.Duration.hours(1))

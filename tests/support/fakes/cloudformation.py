@@ -156,5 +156,17 @@ def event(
     return body
 
 
-def _as_strings(properties: dict[str, Any]) -> dict[str, str]:
-    return {key: str(value) for key, value in properties.items()}
+def _as_strings(properties: dict[str, Any]) -> dict[str, Any]:
+    """As CloudFormation passes properties: every scalar a string, lists and objects kept as such."""
+    return {key: as_sent(value) for key, value in properties.items()}
+
+
+def as_sent(value: Any) -> Any:
+    """``value`` as CloudFormation passes it to a custom resource: each scalar as a string."""
+    if isinstance(value, dict):
+        return {key: as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_sent(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

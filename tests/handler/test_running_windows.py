@@ -1,0 +1,138 @@
+"""Running windows in the handler, as Lambda runs it (real crhelper and boto3, AWS stood in).
+
+Deploys answer with the model in the state the schedule wants when they answer; the schedules'
+window events start a model ahead of an opening (by its measured start time) and stop it at a
+close, unless another owner wants it running. The handler reads the real clock here, so each
+schedule is built around the present moment: one always open, one that opens soon, one that stays
+shut for more than a day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from support.fakes.cloudformation import STACK_ID, event
+from support.testdata import version_arn
+from support.world import World
+
+ARN = version_arn("widgets", "v1")
+DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+ALWAYS_OPEN = {"TimeZone": "UTC", "Windows": [{"Days": ",".join(DAYS), "Start": "00:00", "End": "24:00"}]}
+
+
+def shut() -> dict[str, Any]:
+    """A window two days from now: shut now, and not opening within any lead."""
+    day = DAYS[(datetime.now(UTC).weekday() + 2) % 7]
+    return {"TimeZone": "UTC", "Windows": [{"Days": day, "Start": "10:00", "End": "11:00"}]}
+
+
+def opening_soon(minutes: int = 10) -> dict[str, Any]:
+    """A window that opens in about ``minutes`` (10: within the 35-minute lead of a model never timed)."""
+    opens = datetime.now(UTC) + timedelta(minutes=minutes)
+    start = opens.hour * 60 + opens.minute
+    end = min(start + 60, 24 * 60)
+    clock = lambda minutes: "24:00" if minutes == 24 * 60 else f"{minutes // 60:02d}:{minutes % 60:02d}"  # noqa: E731
+    return {"TimeZone": "UTC", "Windows": [{"Days": DAYS[opens.weekday()], "Start": clock(start), "End": clock(end)}]}
+
+
+def properties(schedule: dict[str, Any] | None) -> dict[str, Any]:
+    return {"ProjectVersionArn": ARN, **({"Schedule": schedule} if schedule else {})}
+
+
+def window_event(schedule: dict[str, Any], logical_id: str = "Detector") -> dict[str, Any]:
+    body = {"StackId": STACK_ID, "LogicalResourceId": logical_id, "ResourceProperties": properties(schedule)}
+    return {"RunningModelWindow": body}
+
+
+def create(world: World, schedule: dict[str, Any] | None, logical_id: str = "Detector") -> Any:
+    return world.run(event("Create", world.responses, properties(schedule), logical_id=logical_id))
+
+
+def owner_values(world: World) -> list[str]:
+    return [value for key, value in world.rekognition.tags(ARN).items() if key.startswith("running-model:owner:")]
+
+
+def starts(world: World) -> int:
+    return sum(1 for c in world.rekognition.calls if c.operation == "StartProjectVersion" and c.error is None)
+
+
+def test_a_create_outside_its_windows_answers_stopped_and_starts_nothing(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    answer = create(world, shut())
+    assert answer.status == "SUCCESS", answer.reason
+    assert answer.body["Data"]["Status"] == "TRAINING_COMPLETED" or answer.body["Data"]["Status"] == "STOPPED"
+    assert starts(world) == 0
+    (value,) = owner_values(world)
+    assert value.split()[1] == "idle", "the resource holds the version idle"
+
+
+def test_a_create_outside_its_windows_stops_a_model_nobody_else_wants(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", stop_seconds=0.1)  # started by hand
+    answer = create(world, shut())
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "STOPPED"
+    assert world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_a_create_outside_its_windows_leaves_running_a_model_another_owner_wants(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, None, logical_id="AlwaysOn").status == "SUCCESS"
+    answer = create(world, shut(), logical_id="Windowed")
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
+    assert world.rekognition.status(ARN) == "RUNNING"
+
+
+def test_a_create_inside_its_windows_runs_the_model(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    answer = create(world, ALWAYS_OPEN)
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
+    (value,) = owner_values(world)
+    assert value.split()[1] != "idle"
+
+
+def test_a_close_stops_the_model_and_an_opening_soon_starts_it_and_times_the_start(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    world.invoke(window_event(shut()))  # the window has closed
+    assert world.rekognition.status(ARN) in ("STOPPING", "STOPPED")
+    assert owner_values(world)[0].split()[1] == "idle"
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.invoke(window_event(opening_soon()))  # a window opens within the model's lead
+    assert starts(world) == 2 and "running-model:started-at" in world.rekognition.tags(ARN)
+    assert owner_values(world)[0].split()[1] != "idle"
+    world.rekognition.set_status(ARN, "RUNNING")
+    world.invoke(window_event(opening_soon()))  # the next wake-up sees it RUNNING: the start is timed
+    tags = world.rekognition.tags(ARN)
+    assert "running-model:started-at" not in tags and len(tags["running-model:starts"].split()) == 1
+    assert starts(world) == 2
+
+
+def test_a_close_leaves_running_a_model_another_owner_wants_and_its_delete_then_stops_it(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, None, logical_id="AlwaysOn").status == "SUCCESS"
+    assert create(world, ALWAYS_OPEN, logical_id="Windowed").status == "SUCCESS"
+    world.invoke(window_event(shut(), logical_id="Windowed"))
+    assert world.rekognition.status(ARN) == "RUNNING", "the always-on owner still wants it"
+    delete = event("Delete", world.responses, properties(None), logical_id="AlwaysOn", physical_id=ARN)
+    assert world.run(delete).status == "SUCCESS"
+    assert world.rekognition.status(ARN) == "STOPPED", "the only owner left is idle"
+
+
+def test_a_window_event_of_a_resource_that_no_longer_holds_the_model_does_nothing(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    assert world.run(event("Delete", world.responses, properties(ALWAYS_OPEN), physical_id=ARN)).status == "SUCCESS"
+    world.invoke(window_event(opening_soon()))
+    assert starts(world) == 1 and world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_a_window_opening_beyond_the_models_lead_does_not_start_it_yet(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, shut()).status == "SUCCESS"
+    world.invoke(window_event(opening_soon(minutes=50)))  # the lead of a model never timed: 35 minutes
+    assert starts(world) == 0
+    world.rekognition.set_tags(ARN, {**world.rekognition.tags(ARN), "running-model:starts": "300 240 280"})
+    world.invoke(window_event(opening_soon(minutes=20)))
+    assert starts(world) == 0, "a 5-minute start need not begin 20 minutes ahead"
+    world.invoke(window_event(opening_soon(minutes=8)))
+    assert starts(world) == 1
