@@ -8,9 +8,11 @@ start may take to be invoked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from . import contract
+from .windows import Schedule
 
 # The version's recent start times in whole seconds, space-separated ("612 905 733"), and the epoch
 # second of a start the handler made that has not been seen RUNNING yet.
@@ -48,3 +50,13 @@ def parse_history(text: str) -> list[float]:
 
 def format_history(recent_starts: Sequence[float]) -> str:
     return " ".join(str(round(seconds)) for seconds in recent_starts[-HISTORY:])
+
+
+def wanted_running(schedule: Schedule | None, tags: Mapping[str, str], now: datetime) -> bool:
+    """Whether a resource wants its model running at ``now``: always without a schedule; else inside a
+    window, or when the next wake-up (a step later) would leave less than the model's lead before an
+    opening. ``tags`` are the version's, with its timed starts."""
+    if schedule is None:
+        return True
+    ahead = lead_seconds(parse_history(tags.get(STARTS_TAG, ""))) + contract.WAKE_STEP_MINUTES * 60
+    return schedule.wants_running(now, lead_seconds=ahead)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from . import contract, gate
+from . import contract, gate, lead_time
 from .decision import RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
 from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, wanting
@@ -173,7 +173,15 @@ class Lifecycle:
                 return failed(refused)
         # Outside its running windows the resource holds the version idle: it wants it stopped,
         # unless another owner wants it running. Every look asks the schedule again.
-        idle = spec.schedule is not None and not spec.schedule.wants_running(self._now())
+        try:
+            idle = spec.schedule is not None and not self._patiently(
+                request, lambda: lead_time.wanted_running(spec.schedule, model.read_tags(), self._now())
+            )
+        except RekognitionError as error:
+            if request.first_look or not error.transient:
+                return failed(_registration_reason(spec.version, error), _registered_id(request))
+            logger.warning("%s; looking again at the next poll", error)
+            return PENDING
         if request.first_look:
             try:
                 self._patiently(request, lambda: self._register(request, model, owner, idle=idle))

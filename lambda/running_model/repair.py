@@ -91,11 +91,8 @@ class Repairer:
             return self._leave(model, owner, None, "a CloudFormation request of the resource is in progress")
         observation = model.observe()
         history = self._timed_start(model, tags, observation)
-        # Start at the last wake-up that still leaves the lead: the next one comes a step later.
-        ahead = lead_time.lead_seconds(history) + contract.WAKE_STEP_MINUTES * 60
-        wanted = spec.schedule is None or spec.schedule.wants_running(
-            datetime.fromtimestamp(self._clock(), UTC), lead_seconds=ahead
-        )
+        timed = {**tags, lead_time.STARTS_TAG: lead_time.format_history(history)}
+        wanted = lead_time.wanted_running(spec.schedule, timed, datetime.fromtimestamp(self._clock(), UTC))
         value = owner.value(request_of(registered), idle=not wanted)
         if is_idle(registered) == wanted:  # a window opened or closed: the resource now holds it so
             model.tag(owner.key, value)

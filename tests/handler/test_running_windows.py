@@ -136,3 +136,12 @@ def test_a_window_opening_beyond_the_models_lead_does_not_start_it_yet(world: Wo
     assert starts(world) == 0, "a 5-minute start need not begin 20 minutes ahead"
     world.invoke(window_event(opening_soon(minutes=8)))
     assert starts(world) == 1
+
+
+def test_a_deploy_shortly_before_an_opening_runs_the_model_as_the_wake_ups_would(world: World) -> None:
+    """A deploy must not stop a model that the wake-ups have started for the coming window."""
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    answer = create(world, opening_soon(minutes=10))  # within the 35-minute lead of a model never timed
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
+    (value,) = owner_values(world)
+    assert value.split()[1] != "idle"
