@@ -285,9 +285,7 @@ class RunningModelHandler(Construct):
             iam.PolicyStatement(actions=["rekognition:StartProjectVersion"], resources=[version.arn])
         )
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["rekognition:TagResource"], resources=[version.arn], conditions=_OWNER_TAGS_ONLY
-            )
+            iam.PolicyStatement(actions=["rekognition:TagResource"], resources=[version.arn], conditions=_OWN_TAGS_ONLY)
         )
 
     def _allow_releasing_any_version(self) -> None:
@@ -307,7 +305,7 @@ class RunningModelHandler(Construct):
         stop = ["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"]
         self._allow_wildcard(stop, any_version, Wildcard.MODEL_VERSIONS)
         self._allow_wildcard(
-            ["rekognition:UntagResource"], any_version, Wildcard.MODEL_VERSIONS, conditions=_OWNER_TAGS_ONLY
+            ["rekognition:UntagResource"], any_version, Wildcard.MODEL_VERSIONS, conditions=_OWN_TAGS_ONLY
         )
         self._allow_wildcard(["rekognition:DescribeProjectVersions"], any_project, Wildcard.PROJECTS)
         self._allow_wildcard(["rekognition:DescribeProjects"], "*", Wildcard.DESCRIBE_PROJECTS)
@@ -329,7 +327,7 @@ class RunningModelHandler(Construct):
 
 
 # The handler may add and remove only its own tags: ownership, and the measured start times.
-_OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{contract.TAG_PREFIX}*"]}}
+_OWN_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{contract.TAG_PREFIX}*"]}}
 
 
 def poll_rule_prefix(stack: Stack, path: str) -> str:

@@ -76,26 +76,39 @@ def model_metric(version: ModelVersionArn, metric_name: str, options: Mapping[st
     Defaults: the statistic of DEFAULT_STATISTICS (Average for other names), CloudWatch's
     5-minute period, the model's region (an alarm in another region is refused by CDK).
     """
-    _check_options(options)
-    defaults: dict[str, Any] = {
-        "dimensions_map": {DIMENSION_PROJECT: version.project, DIMENSION_VERSION: version.version},
-        "statistic": DEFAULT_STATISTICS.get(metric_name, cloudwatch.Stats.AVERAGE),
-        "region": version.region,
-    }
-    return cloudwatch.Metric(namespace=NAMESPACE, metric_name=metric_name, **{**defaults, **options})
+    statistic = DEFAULT_STATISTICS.get(metric_name, cloudwatch.Stats.AVERAGE)
+    return _version_metric(NAMESPACE, metric_name, version, region=version.region, statistic=statistic, options=options)
 
 
 def repairs_metric(version: ModelVersionArn, region: str, options: Mapping[str, Any]) -> cloudwatch.Metric:
     """The handler's count of repairs of ``version`` (embedded metric format, in the handler's ``region``)."""
+    return _version_metric(
+        contract.REPAIRS_NAMESPACE,
+        contract.REPAIRS_METRIC,
+        version,
+        region=region,
+        statistic=cloudwatch.Stats.SUM,
+        options=options,
+    )
+
+
+def _version_metric(
+    namespace: str,
+    metric_name: str,
+    version: ModelVersionArn,
+    *,
+    region: str,
+    statistic: str,
+    options: Mapping[str, Any],
+) -> cloudwatch.Metric:
+    """A metric with the version's ProjectName and VersionName dimensions; ``options`` win over the defaults."""
     _check_options(options)
     defaults: dict[str, Any] = {
         "dimensions_map": {DIMENSION_PROJECT: version.project, DIMENSION_VERSION: version.version},
-        "statistic": cloudwatch.Stats.SUM,
+        "statistic": statistic,
         "region": region,
     }
-    return cloudwatch.Metric(
-        namespace=contract.REPAIRS_NAMESPACE, metric_name=contract.REPAIRS_METRIC, **{**defaults, **options}
-    )
+    return cloudwatch.Metric(namespace=namespace, metric_name=metric_name, **{**defaults, **options})
 
 
 def _check_options(options: Mapping[str, Any]) -> None:
