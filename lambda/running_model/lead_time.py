@@ -43,20 +43,20 @@ def remember(recent_starts: Sequence[float], measured: float) -> list[float]:
     return [*recent_starts, measured][-HISTORY:]
 
 
-def parse_history(text: str) -> list[float]:
-    """The start times a STARTS_TAG value holds; what is not a number is left out."""
-    return [float(word) for word in text.split() if word.isdigit()][-HISTORY:]
+def history_in(tags: Mapping[str, str]) -> list[float]:
+    """The start times the version's STARTS_TAG holds; what is not a number is left out."""
+    return [float(word) for word in tags.get(STARTS_TAG, "").split() if word.isdigit()][-HISTORY:]
 
 
 def format_history(recent_starts: Sequence[float]) -> str:
     return " ".join(str(round(seconds)) for seconds in recent_starts[-HISTORY:])
 
 
-def wanted_running(schedule: Schedule | None, tags: Mapping[str, str], now: datetime) -> bool:
+def wanted_running(schedule: Schedule | None, recent_starts: Sequence[float], now: datetime) -> bool:
     """Whether a resource wants its model running at ``now``: always without a schedule; else inside a
     window, or when the next wake-up (a step later) would leave less than the model's lead before an
-    opening. ``tags`` are the version's, with its timed starts."""
+    opening, the lead coming from ``recent_starts``."""
     if schedule is None:
         return True
-    ahead = lead_seconds(parse_history(tags.get(STARTS_TAG, ""))) + contract.WAKE_STEP_MINUTES * 60
+    ahead = lead_seconds(recent_starts) + contract.WAKE_STEP_MINUTES * 60
     return schedule.wants_running(now, lead_seconds=ahead)

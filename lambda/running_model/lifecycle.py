@@ -171,35 +171,31 @@ class Lifecycle:
             refused = self._promotion_refused(request, model, spec.min_f1_score)
             if refused:
                 return failed(refused)
+        try:
+            # A first look tries again while throttled; a poll leaves that to the next poll.
+            tags = self._patiently(request, model.read_tags) if request.first_look else model.read_tags()
+        except RekognitionError as error:
+            if request.first_look:
+                return failed(_registration_reason(spec.version, error))
+            return _pending_if_transient(error)
         # Outside its running windows the resource holds the version idle: it wants it stopped,
         # unless another owner wants it running. Every look asks the schedule again.
-        try:
-            idle = spec.schedule is not None and not self._patiently(
-                request, lambda: lead_time.wanted_running(spec.schedule, model.read_tags(), self._now())
-            )
-        except RekognitionError as error:
-            if request.first_look or not error.transient:
-                return failed(_registration_reason(spec.version, error), _registered_id(request))
-            logger.warning("%s; looking again at the next poll", error)
-            return PENDING
+        idle = not lead_time.wanted_running(spec.schedule, lead_time.history_in(tags), self._now())
         if request.first_look:
             try:
-                self._patiently(request, lambda: self._register(request, model, owner, idle=idle))
+                self._patiently(request, lambda: self._register(request, model, owner, tags, idle=idle))
             except RekognitionError as error:
                 return failed(_registration_reason(spec.version, error))
         else:
-            try:
-                latest = self._latest_value(request, model, owner)
-                if latest is not None and is_idle(latest) != idle:
-                    model.tag(owner.key, owner.value(request.request_id, idle=idle))
-            except RekognitionError as error:
-                if not error.transient:
-                    raise
-                logger.warning("%s; looking again at the next poll", error)
-                return PENDING
+            latest = _latest_value(tags, request, owner)
             if latest is None:
                 logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
                 return SUPERSEDED
+            if is_idle(latest) != idle:
+                try:
+                    model.tag(owner.key, owner.value(request.request_id, idle=idle))
+                except RekognitionError as error:
+                    return _pending_if_transient(error)
         if idle:
             desired = STOPPED_STATE
 
@@ -250,10 +246,12 @@ class Lifecycle:
             logger.warning(refused)
         return refused
 
-    def _register(self, request: _Request, model: ModelVersionClient, owner: Owner, *, idle: bool = False) -> None:
+    def _register(
+        self, request: _Request, model: ModelVersionClient, owner: Owner, tags: Mapping[str, str], *, idle: bool
+    ) -> None:
         """Record the resource as an owner of the version (``idle`` outside its windows), naming this
-        request as its latest."""
-        earlier = owners(model.read_tags()).get(owner.key)
+        request as its latest; ``tags`` are the version's, as just read."""
+        earlier = owners(tags).get(owner.key)
         if earlier is not None and request_of(earlier) != request.request_id:
             self._end_earlier_request(request, request_of(earlier), model.version.arn)
         model.tag(owner.key, owner.value(request.request_id, idle=idle))
@@ -261,13 +259,8 @@ class Lifecycle:
         state = " (idle: outside its running windows)" if idle else ""
         logger.info("Registered %s as an owner of %s%s", owner.logical_id, model.version.label, state)
 
-    def _latest_value(self, request: _Request, model: ModelVersionClient, owner: Owner) -> str | None:
-        """The resource's owner tag value while it names this request; None once a later one took over."""
-        registered = owners(model.read_tags()).get(owner.key)
-        return registered if registered is not None and request_of(registered) == request.request_id else None
-
     def _still_latest(self, request: _Request, model: ModelVersionClient, owner: Owner) -> bool:
-        return self._latest_value(request, model, owner) is not None
+        return _latest_value(model.read_tags(), request, owner) is not None
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -412,6 +405,20 @@ class Lifecycle:
     def _budget(self, timeout_seconds: int) -> float:
         """Seconds this request may take: CloudFormation's timeout less a margin to clean up and answer."""
         return max(timeout_seconds - self._timing.deadline_margin_seconds, timeout_seconds / 2)
+
+
+def _pending_if_transient(error: RekognitionError) -> Answer:
+    """PENDING for a transient error in a poll (the next poll looks again); any other is raised."""
+    if not error.transient:
+        raise error
+    logger.warning("%s; looking again at the next poll", error)
+    return PENDING
+
+
+def _latest_value(tags: Mapping[str, str], request: _Request, owner: Owner) -> str | None:
+    """The resource's owner tag value while it names this request; None once a later one took over."""
+    registered = owners(tags).get(owner.key)
+    return registered if registered is not None and request_of(registered) == request.request_id else None
 
 
 def _registration_reason(version: ModelVersion, error: RekognitionError) -> str:

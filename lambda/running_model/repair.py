@@ -91,8 +91,7 @@ class Repairer:
             return self._leave(model, owner, None, "a CloudFormation request of the resource is in progress")
         observation = model.observe()
         history = self._timed_start(model, tags, observation)
-        timed = {**tags, lead_time.STARTS_TAG: lead_time.format_history(history)}
-        wanted = lead_time.wanted_running(spec.schedule, timed, datetime.fromtimestamp(self._clock(), UTC))
+        wanted = lead_time.wanted_running(spec.schedule, history, datetime.fromtimestamp(self._clock(), UTC))
         value = owner.value(request_of(registered), idle=not wanted)
         if is_idle(registered) == wanted:  # a window opened or closed: the resource now holds it so
             model.tag(owner.key, value)
@@ -130,7 +129,7 @@ class Repairer:
 
     def _timed_start(self, model: ModelVersionClient, tags: Mapping[str, str], observation: Observation) -> list[float]:
         """The version's recent start times; a start this handler made that has reached RUNNING is added."""
-        history = lead_time.parse_history(tags.get(lead_time.STARTS_TAG, ""))
+        history = lead_time.history_in(tags)
         started_at = tags.get(lead_time.STARTED_AT_TAG)
         if started_at is not None and observation.status == RUNNING:
             try:

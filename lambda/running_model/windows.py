@@ -89,8 +89,9 @@ def _moment(day: date, minute: int, zone: ZoneInfo) -> datetime:
 
 def _window(index: int, raw: Mapping[str, str], problems: list[str]) -> Window | None:
     name = f"Windows[{index}]"
-    days = {WEEKDAYS.index(day) for day in str(raw.get("Days", "")).split(",") if day in WEEKDAYS}
-    if not days or len(days) != len(str(raw.get("Days", "")).split(",")):
+    named = str(raw.get("Days", "")).split(",")
+    days = {WEEKDAYS.index(day) for day in named if day in WEEKDAYS}
+    if not days or len(days) != len(named):
         problems.append(f"{name}.Days: received {raw.get('Days')!r}; expected days such as 'MON,TUE'")
     start, end = _minute(f"{name}.Start", raw.get("Start"), problems), _minute(f"{name}.End", raw.get("End"), problems)
     if start is not None and end is not None and end <= start:
