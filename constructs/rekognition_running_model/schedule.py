@@ -4,6 +4,8 @@ Schedule property and the moments EventBridge Scheduler invokes the handler at.
 ``RunningSchedule(windows=[RunningWindow(days="MON-FRI", start="08:00", end="18:00")],
 time_zone="Europe/Berlin")``: the model runs inside the windows. Days and times are local to the
 time zone, which EventBridge Scheduler keeps across daylight-saving changes.
+``RunningSchedule.cron(start="cron(0 8 ? * MON-FRI *)", stop="cron(0 18 ? * MON-FRI *)")`` says
+the same in cron.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import contract
+from .cron import daily_pieces, local_time, running_spans, weekly_minutes
 from .validation import problem
 
 WEEKDAYS = contract.WEEKDAYS
@@ -41,16 +44,34 @@ class RunningSchedule:
     windows: Sequence[RunningWindow]
     time_zone: str = "UTC"
 
+    @classmethod
+    def cron(cls, *, start: str, stop: str, time_zone: str = "UTC") -> RunningSchedule:
+        """The model runs from each moment ``start`` fires until the next moment ``stop`` fires.
+
+        Both are weekly EventBridge cron expressions, local to the IANA ``time_zone`` (default UTC):
+        ``start="cron(0 8 ? * MON-FRI *)", stop="cron(0 18 ? * MON-FRI *)"``. A run past midnight is
+        fine (``cron(0 22 ? * MON-FRI *)`` to ``cron(0 6 ? * TUE-SAT *)``). Raises ValueError naming
+        every problem: not six fields, not weekly, a start and a stop at one moment, a bad time zone.
+        """
+        problems: list[str] = []
+        starts = weekly_minutes(start, "schedule.start", problems)
+        stops = weekly_minutes(stop, "schedule.stop", problems)
+        pieces = daily_pieces(running_spans(starts, stops, problems))
+        problems += _time_zone_problems(time_zone)
+        if problems:
+            raise ValueError("RunningSchedule.cron: invalid schedule\n  - " + "\n  - ".join(problems))
+        windows = [
+            RunningWindow(
+                days=",".join(WEEKDAYS[day] for day in sorted(days)), start=local_time(low), end=local_time(high)
+            )
+            for (low, high), days in sorted(pieces.items(), key=lambda piece: (min(piece[1]), piece[0]))
+        ]
+        return cls(windows=windows, time_zone=time_zone)
+
     def problems(self) -> list[str]:
         """One line per problem, as RunningModel words them: empty, unknown days, bad times, an end
         not after its start, two windows that overlap, an unknown time zone."""
-        problems: list[str] = []
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                problem("schedule.time_zone", repr(self.time_zone), "an IANA time zone, e.g. 'Europe/Berlin'")
-            )
+        problems = _time_zone_problems(self.time_zone)
         if not self.windows:
             problems.append(problem("schedule.windows", "none", "at least one RunningWindow"))
         spans: list[tuple[int, int, int, int]] = []  # (day, start, end, window index)
@@ -118,6 +139,14 @@ def schedule_property(schedule: RunningSchedule) -> dict[str, object]:
             for w in schedule.windows
         ],
     }
+
+
+def _time_zone_problems(time_zone: str) -> list[str]:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return [problem("schedule.time_zone", repr(time_zone), "an IANA time zone, e.g. 'Europe/Berlin'")]
+    return []
 
 
 def _shifted(days: set[int], shift: int) -> tuple[str, ...]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
-from rekognition_running_model.schedule import RunningSchedule, RunningWindow, schedule_points, schedule_property
+import pytest
+from croniter import croniter
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from rekognition_running_model.schedule import (
+    WEEKDAYS,
+    RunningSchedule,
+    RunningWindow,
+    schedule_points,
+    schedule_property,
+)
 
 OFFICE = RunningWindow(days="MON-FRI", start="08:00", end="18:00")
 
@@ -95,3 +106,127 @@ def test_the_property_lists_each_windows_days() -> None:
             {"Days": "SAT,SUN", "Start": "10:00", "End": "12:00"},
         ],
     }
+
+
+# RunningSchedule.cron: a start and a stop expression, read as windows.
+
+
+def test_cron_office_hours_are_the_office_window() -> None:
+    schedule = RunningSchedule.cron(
+        start="cron(0 8 ? * MON-FRI *)", stop="cron(0 18 ? * MON-FRI *)", time_zone="Europe/Berlin"
+    )
+    assert schedule_property(schedule) == schedule_property(
+        RunningSchedule(windows=[OFFICE], time_zone="Europe/Berlin")
+    )
+
+
+def test_cron_numbers_days_as_eventbridge_does_from_sunday() -> None:
+    by_number = RunningSchedule.cron(start="cron(0 8 ? * 2-6 *)", stop="cron(0 18 ? * 2-6 *)")
+    assert schedule_property(by_number)["Windows"] == [
+        {"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}
+    ]
+
+
+def test_a_cron_run_past_midnight_is_a_window_on_each_side_of_it() -> None:
+    nights = RunningSchedule.cron(start="cron(0 22 ? * MON-FRI *)", stop="cron(0 6 ? * TUE-SAT *)")
+    assert nights.windows == [
+        RunningWindow("MON,TUE,WED,THU,FRI", "22:00", "24:00"),
+        RunningWindow("TUE,WED,THU,FRI,SAT", "00:00", "06:00"),
+    ]
+    assert nights.problems() == []
+
+
+def test_a_cron_run_past_the_end_of_the_week_goes_on_on_monday() -> None:
+    weekend = RunningSchedule.cron(start="cron(0 18 ? * FRI *)", stop="cron(30 7 ? * MON *)")
+    assert weekend.windows == [
+        RunningWindow("MON", "00:00", "07:30"),
+        RunningWindow("FRI", "18:00", "24:00"),
+        RunningWindow("SAT,SUN", "00:00", "24:00"),
+    ]
+
+
+def test_a_cron_start_while_running_changes_nothing() -> None:
+    daily = RunningSchedule.cron(start="cron(0 8,12 * * ? *)", stop="cron(0 18 ? * * *)")
+    assert daily.windows == [RunningWindow("MON,TUE,WED,THU,FRI,SAT,SUN", "08:00", "18:00")]
+
+
+@pytest.mark.parametrize(
+    "start, stop, message",
+    [
+        (
+            "0 8 * * 1-5",
+            "cron(0 18 ? * MON-FRI *)",
+            "schedule.start: received '0 8 * * 1-5'; expected EventBridge's six fields",
+        ),
+        (
+            "cron(0 8 1 * ? *)",
+            "cron(0 18 ? * MON-FRI *)",
+            "schedule.start: received 'cron(0 8 1 * ? *)'; expected a weekly",
+        ),
+        ("cron(0 8 ? * MON-FRI 2027)", "cron(0 18 ? * MON-FRI *)", "expected a weekly expression"),
+        ("cron(0 8 ? * 6L *)", "cron(0 18 ? * MON-FRI *)", "expected a weekly expression"),
+        (
+            "cron(0 8 ? * MON-FRI *)",
+            "cron(0 18 ? * 8 *)",
+            "schedule.stop: received 'cron(0 18 ? * 8 *)'; expected days",
+        ),
+        ("cron(61 8 ? * MON-FRI *)", "cron(0 18 ? * MON-FRI *)", "expected a valid EventBridge cron expression"),
+        (
+            "cron(0 8 ? * MON *)",
+            "cron(0 8,18 ? * MON *)",
+            "schedule.stop: received moments schedule.start fires at too (MON 08:00)",
+        ),
+    ],
+)
+def test_cron_names_each_problem(start: str, stop: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        RunningSchedule.cron(start=start, stop=stop)
+    assert message in str(raised.value)
+
+
+def test_cron_names_every_problem_at_once() -> None:
+    with pytest.raises(ValueError) as raised:
+        RunningSchedule.cron(start="0 8 * * 1-5", stop="cron(0 18 1 * ? *)", time_zone="Mars/Base")
+    assert str(raised.value).count("\n  - ") == 3, raised.value
+
+
+_QUARTERS = range(0, 7 * 24 * 60, 15)
+
+
+def _fires(expression: str) -> set[int]:
+    """Quarter-hours of the week (0 = Monday 00:00) at which a weekly cron fires, by croniter.match."""
+    minute, hour, _, _, days, _ = expression.removeprefix("cron(").removesuffix(")").split()
+    monday = datetime(2024, 1, 1)
+    return {q for q in _QUARTERS if croniter.match(f"{minute} {hour} * * {days}", monday + timedelta(minutes=q))}
+
+
+def _inside(schedule: RunningSchedule, quarter: int) -> bool:
+    day, minute = divmod(quarter, 24 * 60)
+    for window in schedule.windows:
+        end = 24 * 60 if window.end == "24:00" else int(window.end[:2]) * 60 + int(window.end[3:])
+        start = int(window.start[:2]) * 60 + int(window.start[3:])
+        if WEEKDAYS[day] in window.days.split(",") and start <= minute < end:
+            return True
+    return False
+
+
+_cron_moments = st.builds(
+    lambda minute, hours, days: f"cron({minute} {','.join(map(str, sorted(hours)))} ? * {','.join(days)} *)",
+    st.sampled_from([0, 15, 30, 45]),
+    st.sets(st.integers(0, 23), min_size=1, max_size=3),
+    st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=7, unique=True),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=_cron_moments, stop=_cron_moments)
+def test_cron_windows_hold_the_model_running_from_each_start_to_the_next_stop(start: str, stop: str) -> None:
+    starts, stops = _fires(start), _fires(stop)
+    assume(not starts & stops)
+    schedule = RunningSchedule.cron(start=start, stop=stop)
+    assert schedule.problems() == []
+    week = len(_QUARTERS) * 15
+    for quarter in _QUARTERS:
+        # The last moment at or before this one at which either fires (going back round the week).
+        last = next(m for m in ((quarter - 15 * k) % week for k in range(len(_QUARTERS))) if m in starts | stops)
+        assert _inside(schedule, quarter) == (last in starts), (quarter, schedule.windows)

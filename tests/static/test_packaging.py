@@ -117,7 +117,7 @@ def test_the_wheel_declares_bounded_dependencies_crhelper_pinned_without_boto3_o
         metadata = Parser().parsestr(archive.read(metadata_name).decode())
     assert metadata["Name"] == "rekognition-running-model"
     requirements = sorted(metadata.get_all("Requires-Dist") or [])
-    assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper==2.0.12"]
+    assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper==2.0.12", "croniter<8,>=7"]
 
 
 def test_the_wheel_carries_the_apache_license(wheel: Path) -> None:
