@@ -40,7 +40,8 @@ def models_from_context(node: Any) -> list[dict[str, Any]]:
     """The models to run: ``-c project_version_arn=...`` (with optional ``-c min_inference_units=``,
     ``max_inference_units``, ``project_arn``, ``timeout_minutes``, ``min_f1_score``,
     ``repair_every_minutes``), else the ``models`` list, else the example model. A model's
-    ``schedule`` is ``{"time_zone": ..., "windows": [{"days": "MON-FRI", "start": "08:00", "end": "18:00"}]}``."""
+    ``schedule`` is ``{"time_zone": ..., "windows": [{"days": "MON-FRI", "start": "08:00", "end": "18:00"}]}``,
+    or in cron ``{"time_zone": ..., "start": "cron(0 8 ? * MON-FRI *)", "stop": "cron(0 18 ? * MON-FRI *)"}``."""
     single = {key: node.try_get_context(key) for key in _KEYS if node.try_get_context(key) is not None}
     if "project_version_arn" in single:
         models = [{"id": "Model", **single}]
@@ -63,10 +64,15 @@ def _typed(model: Mapping[str, Any], index: int) -> dict[str, Any]:
                 raise ValueError(f"{key}: received {typed[key]!r}; expected a whole number") from None
     if "schedule" in typed:
         schedule = typed["schedule"]
-        typed["schedule"] = RunningSchedule(
-            windows=[RunningWindow(**window) for window in schedule.get("windows", [])],
-            time_zone=schedule.get("time_zone", "UTC"),
-        )
+        if "start" in schedule or "stop" in schedule:
+            typed["schedule"] = RunningSchedule.cron(
+                start=schedule.get("start"), stop=schedule.get("stop"), time_zone=schedule.get("time_zone", "UTC")
+            )
+        else:
+            typed["schedule"] = RunningSchedule(
+                windows=[RunningWindow(**window) for window in schedule.get("windows", [])],
+                time_zone=schedule.get("time_zone", "UTC"),
+            )
     for key in _FRACTIONS:
         if key in typed:
             try:

@@ -23,6 +23,9 @@ WEEKDAYS = contract.WEEKDAYS
 # The wake-ups go on up to WAKE_AFTER_MINUTES after an opening: those after the start the handler
 # made see the model RUNNING, which times the start.
 WAKE_AFTER_MINUTES = 30
+# EventBridge Scheduler does not fire at a local time that the clocks skip in spring, so a close at
+# such a time never comes: the close fires again this much later, when that time exists again.
+CLOSE_AGAIN_MINUTES = 60
 _LOCAL_TIME = re.compile(contract.LOCAL_TIME_PATTERN)
 _MINUTES_A_DAY = 24 * 60
 
@@ -96,37 +99,45 @@ class RunningSchedule:
 class SchedulePoint:
     """Weekly moments the handler is invoked at, as one cron expression: ``kind`` "wake" (around an
     opening: the handler starts the model when its measured start time says so, and times the start)
-    or "close"."""
+    or "close"; at each of ``minutes`` past each of ``hours``."""
 
     kind: str
     days: tuple[str, ...]
-    hour: int
+    hours: tuple[int, ...]
     minutes: tuple[int, ...]
 
     @property
     def expression(self) -> str:
         """EventBridge Scheduler's cron form (its time zone is set on the schedule)."""
-        minutes = ",".join(str(minute) for minute in self.minutes)
-        return f"cron({minutes} {self.hour} ? * {','.join(self.days)} *)"
+        minutes, hours = (",".join(str(number) for number in numbers) for numbers in (self.minutes, self.hours))
+        return f"cron({minutes} {hours} ? * {','.join(self.days)} *)"
 
 
 def schedule_points(schedule: RunningSchedule) -> list[SchedulePoint]:
-    """For each window: wake-ups every contract.WAKE_STEP_MINUTES from contract.WAKE_AHEAD_MINUTES before its opening to
-    WAKE_AFTER_MINUTES after it, and its close; local to the schedule's time zone. A moment that falls
-    on another day (around a 00:30 opening, a 24:00 close) moves its days."""
+    """For each window: wake-ups every contract.WAKE_STEP_MINUTES from contract.WAKE_AHEAD_MINUTES
+    before its opening to WAKE_AFTER_MINUTES after it, and its close and CLOSE_AGAIN_MINUTES after
+    it; local to the schedule's time zone. A moment that falls on another day (around a 00:30
+    opening, a 24:00 close) moves its days."""
     points = []
     for window in schedule.windows:
         days, start, end = _days(window.days), _minute(window.start), _minute(window.end)
         if days is None or start is None or end is None:
             raise ValueError(f"not a valid window: {window}; check RunningSchedule.problems() first")
         wakes = range(start - contract.WAKE_AHEAD_MINUTES, start + WAKE_AFTER_MINUTES + 1, contract.WAKE_STEP_MINUTES)
-        grouped: dict[tuple[int, int], list[int]] = {}
+        by_hour: dict[tuple[int, int], list[int]] = {}
         for moment in wakes:
             shift, minute = divmod(moment, _MINUTES_A_DAY)
-            grouped.setdefault((shift, minute // 60), []).append(minute % 60)
-        points += [SchedulePoint("wake", _shifted(days, shift), hour, tuple(m)) for (shift, hour), m in grouped.items()]
-        shift, minute = divmod(end, _MINUTES_A_DAY)
-        points.append(SchedulePoint("close", _shifted(days, shift), minute // 60, (minute % 60,)))
+            by_hour.setdefault((shift, minute // 60), []).append(minute % 60)
+        points += [
+            SchedulePoint("wake", _shifted(days, shift), (hour,), tuple(m)) for (shift, hour), m in by_hour.items()
+        ]
+        by_day: dict[int, list[int]] = {}
+        for moment in (end, end + CLOSE_AGAIN_MINUTES):
+            shift, minute = divmod(moment, _MINUTES_A_DAY)
+            by_day.setdefault(shift, []).append(minute // 60)
+        points += [
+            SchedulePoint("close", _shifted(days, shift), tuple(hours), (end % 60,)) for shift, hours in by_day.items()
+        ]
     return points
 
 

@@ -8,8 +8,9 @@ start may take to be invoked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from . import contract
 from .windows import Schedule
@@ -52,11 +53,35 @@ def format_history(recent_starts: Sequence[float]) -> str:
     return " ".join(str(round(seconds)) for seconds in recent_starts[-HISTORY:])
 
 
-def wanted_running(schedule: Schedule | None, recent_starts: Sequence[float], now: datetime) -> bool:
+def wanted_running(
+    schedule: Schedule | None, recent_starts: Sequence[float], now: datetime, *, running: bool = False
+) -> bool:
     """Whether a resource wants its model running at ``now``: always without a schedule; else inside a
     window, or when the next wake-up (a step later) would leave less than the model's lead before an
-    opening, the lead coming from ``recent_starts``."""
+    opening, the lead coming from ``recent_starts``.
+
+    A model already ``running`` (STARTING or RUNNING) is wanted from MAX_LEAD_SECONDS before an
+    opening: it was started for it (or for a window that just closed), and stopping it would only
+    mean starting it again within the hour, which a start just timed shorter would otherwise do.
+    """
     if schedule is None:
         return True
+    return schedule.wants_running(now, lead_seconds=_ahead(recent_starts, running=running))
+
+
+def seconds_until_change(schedule: Schedule | None, recent_starts: Sequence[float], now: datetime) -> float:
+    """Seconds from ``now`` to the earliest moment at which wanted_running may answer otherwise: the
+    next window edge, or the next opening coming within the longest lead (a running model's); inf
+    without a schedule."""
+    if schedule is None:
+        return math.inf
+    moments = [
+        schedule.next_edge(now),
+        schedule.next_opening(now) - timedelta(seconds=_ahead(recent_starts, running=True)),
+    ]
+    return min((moment - now).total_seconds() for moment in moments if moment > now)
+
+
+def _ahead(recent_starts: Sequence[float], *, running: bool) -> float:
     ahead = lead_seconds(recent_starts) + contract.WAKE_STEP_MINUTES * 60
-    return schedule.wants_running(now, lead_seconds=ahead)
+    return max(ahead, MAX_LEAD_SECONDS) if running else ahead

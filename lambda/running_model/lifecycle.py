@@ -29,15 +29,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from . import contract, gate, lead_time
-from .decision import RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
+from .decision import BILLABLE, RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
 from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, wanting
-from .properties import InvalidPropertiesError, parse, project_arn_for, service_timeout
+from .properties import InvalidPropertiesError, ModelSpec, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
 from .settings import Timing
@@ -180,7 +180,18 @@ class Lifecycle:
             return _pending_if_transient(error)
         # Outside its running windows the resource holds the version idle: it wants it stopped,
         # unless another owner wants it running. Every look asks the schedule again.
-        idle = not lead_time.wanted_running(spec.schedule, lead_time.history_in(tags), self._now())
+        history, now = lead_time.history_in(tags), self._now()
+        try:
+            wanted = lambda: self._wanted_running(spec, history, now, model)  # noqa: E731
+            idle = not (self._patiently(request, wanted) if request.first_look else wanted())
+        except RekognitionError as error:
+            if request.first_look:
+                return failed(f"Model {spec.version.label}: {error}")
+            return _pending_if_transient(error)
+        # A look after the schedule's next change would still answer for the schedule as it was now:
+        # this invocation stops looking there, and the next poll asks the schedule again.
+        changes_in = lead_time.seconds_until_change(spec.schedule, history, now)
+        request = replace(request, window=min(request.window, changes_in))
         if request.first_look:
             try:
                 self._patiently(request, lambda: self._register(request, model, owner, tags, idle=idle))
@@ -261,6 +272,16 @@ class Lifecycle:
 
     def _still_latest(self, request: _Request, model: ModelVersionClient, owner: Owner) -> bool:
         return _latest_value(model.read_tags(), request, owner) is not None
+
+    @staticmethod
+    def _wanted_running(spec: ModelSpec, history: list[float], now: datetime, model: ModelVersionClient) -> bool:
+        """What the schedule wants ``now``; within the hour before an opening, a model already running
+        for it stays wanted (lead_time.wanted_running), which takes a look at the model."""
+        if lead_time.wanted_running(spec.schedule, history, now):
+            return True
+        if not lead_time.wanted_running(spec.schedule, history, now, running=True):
+            return False
+        return model.observe().status in BILLABLE
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)

@@ -147,6 +147,8 @@ class Reconciler:
             if next_look - first > window.seconds:
                 return Outcome(Result.PENDING, observation)
             self._sleep(max(0.0, next_look - now))
+            if self._clock() - first > window.seconds:  # the sleep overran the window: look no more
+                return Outcome(Result.PENDING, observation)
 
     def _look(self, previous: Observation | None) -> Observation:
         observation = self._model.observe()

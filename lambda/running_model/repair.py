@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import contract, lead_time
-from .decision import RUNNING, STOPPED_STATE, Desired, Observation, Verb, decide
+from .decision import BILLABLE, RUNNING, STOPPED_STATE, Desired, Observation, Verb, decide
 from .model_version import ModelVersion
 from .ownership import Owner, is_idle, owners, request_of, wanting
 from .properties import InvalidPropertiesError, ModelSpec, parse
@@ -91,7 +91,8 @@ class Repairer:
             return self._leave(model, owner, None, "a CloudFormation request of the resource is in progress")
         observation = model.observe()
         history = self._timed_start(model, tags, observation)
-        wanted = lead_time.wanted_running(spec.schedule, history, datetime.fromtimestamp(self._clock(), UTC))
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        wanted = lead_time.wanted_running(spec.schedule, history, now, running=observation.status in BILLABLE)
         value = owner.value(request_of(registered), idle=not wanted)
         if is_idle(registered) == wanted:  # a window opened or closed: the resource now holds it so
             model.tag(owner.key, value)

@@ -70,13 +70,21 @@ class Schedule:
 
     def next_opening(self, after: datetime) -> datetime:
         """The first moment after ``after`` at which a window opens, in UTC."""
+        return self._next(after, closes=False)
+
+    def next_edge(self, after: datetime) -> datetime:
+        """The first moment after ``after`` at which a window opens or closes, in UTC."""
+        return self._next(after, closes=True)
+
+    def _next(self, after: datetime, *, closes: bool) -> datetime:
         local = after.astimezone(self.time_zone)
         for days_ahead in range(8):
             day = local.date() + timedelta(days=days_ahead)
-            for start in sorted({w.start for w in self.windows if day.weekday() in w.days}):
-                opening = _moment(day, start, self.time_zone)
-                if opening > after:
-                    return opening
+            windows = [w for w in self.windows if day.weekday() in w.days]
+            for minute in sorted({w.start for w in windows} | ({w.end for w in windows} if closes else set())):
+                moment = _moment(day, minute, self.time_zone)
+                if moment > after:
+                    return moment
         raise AssertionError("a schedule with a window opens within a week")
 
 

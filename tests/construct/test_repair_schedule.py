@@ -112,7 +112,7 @@ def test_running_windows_add_their_schedules_in_the_windows_time_zone_and_the_pr
     }
     schedules = list(template.find_resources(SCHEDULE).values())
     assert [s["Properties"]["ScheduleExpressionTimezone"] for s in schedules] == ["Europe/Berlin"] * 3
-    assert [s["Properties"]["ScheduleExpression"].split()[1] for s in schedules] == ["7", "8", "18"]
+    assert [s["Properties"]["ScheduleExpression"].split()[1] for s in schedules] == ["7", "8", "18,19"]
     assert all(set(resolved_input(stack, s)) == {"RunningModelWindow"} for s in schedules)
 
 

@@ -77,13 +77,13 @@ def test_every_problem_is_named_at_once() -> None:
     assert len(schedule.problems()) == 5
 
 
-def test_each_window_wakes_the_handler_every_5_minutes_around_its_opening_and_at_its_close() -> None:
+def test_each_window_wakes_the_handler_every_5_minutes_around_its_opening_and_at_its_close_and_an_hour_later() -> None:
     points = schedule_points(RunningSchedule(windows=[OFFICE], time_zone="Europe/Berlin"))
     weekdays = "MON,TUE,WED,THU,FRI"
     assert [(p.kind, p.expression) for p in points] == [
         ("wake", f"cron(0,5,10,15,20,25,30,35,40,45,50,55 7 ? * {weekdays} *)"),  # the hour before 08:00
         ("wake", f"cron(0,5,10,15,20,25,30 8 ? * {weekdays} *)"),  # up to 30 minutes after it
-        ("close", f"cron(0 18 ? * {weekdays} *)"),
+        ("close", f"cron(0 18,19 ? * {weekdays} *)"),  # again an hour later: a close the clocks skip
     ]
 
 
@@ -93,8 +93,14 @@ def test_a_moment_on_another_day_moves_the_days_with_it() -> None:
         ("wake", "cron(30,35,40,45,50,55 23 ? * FRI,SAT *)"),  # before Saturday's and Sunday's 00:30
         ("wake", "cron(0,5,10,15,20,25,30,35,40,45,50,55 0 ? * SAT,SUN *)"),
         ("wake", "cron(0 1 ? * SAT,SUN *)"),
-        ("close", "cron(0 0 ? * MON,SUN *)"),  # midnight after Sunday is Monday 00:00
+        ("close", "cron(0 0,1 ? * MON,SUN *)"),  # midnight after Sunday is Monday 00:00
     ]
+
+
+def test_a_close_again_on_the_next_day_is_a_schedule_of_its_own() -> None:
+    evening = RunningSchedule(windows=[RunningWindow("FRI", "21:00", "23:30")])
+    closes = [p.expression for p in schedule_points(evening) if p.kind == "close"]
+    assert closes == ["cron(30 23 ? * FRI *)", "cron(30 0 ? * SAT *)"]
 
 
 def test_the_property_lists_each_windows_days() -> None:

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from running_model.lead_time import DEFAULT_LEAD_SECONDS, HISTORY, lead_seconds, remember
+from datetime import UTC, datetime, timedelta
+
+from running_model.lead_time import (
+    DEFAULT_LEAD_SECONDS,
+    HISTORY,
+    MAX_LEAD_SECONDS,
+    lead_seconds,
+    remember,
+    seconds_until_change,
+    wanted_running,
+)
+from running_model.windows import Schedule
+
+# Monday 2026-01-12, 08:00-18:00 UTC.
+OFFICE = Schedule.of([{"Days": "MON", "Start": "08:00", "End": "18:00"}], "UTC")
+OPENING = datetime(2026, 1, 12, 8, tzinfo=UTC)
 
 
 def test_with_nothing_measured_the_documented_default_covers_a_30_minute_start() -> None:
@@ -24,3 +39,31 @@ def test_remember_keeps_the_most_recent() -> None:
     for measured in range(1, 9):
         starts = remember(starts, float(measured))
     assert starts == [4.0, 5.0, 6.0, 7.0, 8.0]
+
+
+def test_a_model_is_wanted_once_the_next_wake_up_would_leave_less_than_its_lead() -> None:
+    five_minute_starts = [300.0]  # lead 7 minutes, plus a 5-minute wake step
+    assert not wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(minutes=13))
+    assert wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(minutes=12))
+
+
+def test_a_running_model_stays_wanted_from_the_hour_before_an_opening() -> None:
+    at = OPENING - timedelta(minutes=25)
+    assert not wanted_running(OFFICE, [300.0], at)
+    assert wanted_running(OFFICE, [300.0], at, running=True)
+    assert not wanted_running(OFFICE, [300.0], OPENING - timedelta(seconds=MAX_LEAD_SECONDS + 1), running=True)
+
+
+def test_without_a_schedule_a_model_is_always_wanted_and_never_changes() -> None:
+    assert wanted_running(None, [], OPENING)
+    assert seconds_until_change(None, [], OPENING) == float("inf")
+
+
+def test_inside_a_window_the_next_change_is_its_close() -> None:
+    assert seconds_until_change(OFFICE, [300.0], OPENING + timedelta(hours=9)) == 3600
+
+
+def test_before_an_opening_the_next_change_is_when_a_running_model_would_be_wanted() -> None:
+    two_hours_before = OPENING - timedelta(hours=2)
+    assert seconds_until_change(OFFICE, [300.0], two_hours_before) == 2 * 3600 - MAX_LEAD_SECONDS
+    assert seconds_until_change(OFFICE, [300.0], OPENING - timedelta(minutes=30)) == 30 * 60

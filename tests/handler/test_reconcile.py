@@ -7,6 +7,7 @@ model is a script, so that minutes of polling take no time.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -127,6 +128,20 @@ def test_the_window_ends_the_invocation_before_the_next_scheduled_one() -> None:
     outcome, clock = run(model, RUN, window=45)
     assert outcome.result is Result.PENDING
     assert model.looks == 5 and clock.now == 1_000_000 + 40
+
+
+def test_a_sleep_that_overruns_the_window_ends_the_invocation_without_another_look() -> None:
+    """A look after the window would answer for a window the caller has closed (a schedule that
+    changed meanwhile, a Lambda with too little time left)."""
+    model = ScriptedModel(Observation("STOPPED"), STARTING, RUNNING)
+    clock = Clock()
+
+    def overrunning_sleep(seconds: float) -> None:
+        clock.now += seconds + 60
+
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=overrunning_sleep)
+    outcome = reconciler.run(Window(45, clock.now + 3600), first_look=True)
+    assert outcome.result is Result.PENDING and model.looks == 1
 
 
 def test_the_deadline_fails_with_what_the_model_was_doing() -> None:
@@ -582,3 +597,17 @@ def test_the_lambda_timeout_comes_from_the_construct_through_the_contract() -> N
     timing = Timing.from_environment({"LAMBDA_TIMEOUT_SECONDS": "300", "RUNNING_MODEL_STEP_SECONDS": "5"})
     assert (timing.lambda_timeout_seconds, timing.step_seconds) == (300.0, 5.0)
     assert Timing(poll_interval_minutes=2).schedule_expression == "rate(2 minutes)"
+
+
+def test_a_deploy_stops_looking_where_its_schedule_changes_and_leaves_the_answer_to_the_next_poll() -> None:
+    """A window closes at 18:00 while the model starts: a look after it would answer RUNNING for a
+    schedule that now wants the model stopped."""
+    clock = Clock()
+    clock.now = datetime(2026, 1, 12, 17, 59, 35, tzinfo=UTC).timestamp()  # a Monday, 25 s before the close
+    schedule = {"TimeZone": "UTC", "Windows": [{"Days": "MON", "Start": "08:00", "End": "18:00"}]}
+    model = ScriptedModel(Observation("STOPPED"), STARTING, STARTING, RUNNING, project_arn="arn:project")
+    create = request("Create", properties={"ProjectVersionArn": ARN, "Schedule": schedule})
+    answer = handle(lifecycle_with(model, clock), create)
+    # After the start's quiet time the next look would come at 18:00:05: it is left to the next poll,
+    # which asks the schedule again.
+    assert not answer.finished and model.looks == 1 and model.started == [(1, None)]

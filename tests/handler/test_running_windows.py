@@ -145,3 +145,34 @@ def test_a_deploy_shortly_before_an_opening_runs_the_model_as_the_wake_ups_would
     assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
     (value,) = owner_values(world)
     assert value.split()[1] != "idle"
+
+
+def stops(world: World) -> int:
+    return sum(1 for c in world.rekognition.calls if c.operation == "StopProjectVersion" and c.error is None)
+
+
+def test_a_model_started_for_an_opening_keeps_running_when_its_timed_start_shortens_the_lead(world: World) -> None:
+    """Started 35 minutes ahead (the lead of a model never timed), the model turns out to start in
+    5 minutes: 25 minutes before the opening the new lead says "not yet", but stopping it now would
+    only mean starting it again within the hour."""
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1, min_units=1)
+    assert create(world, shut()).status == "SUCCESS"
+    world.rekognition.set_status(ARN, "RUNNING")
+    world.rekognition.set_tags(ARN, {**world.rekognition.tags(ARN), "running-model:starts": "300"})
+    world.invoke(window_event(opening_soon(minutes=25)))
+    assert world.rekognition.status(ARN) == "RUNNING" and stops(world) == 0
+    assert owner_values(world)[0].split()[1] != "idle", "the resource wants it running for the opening"
+
+
+def test_a_deploy_within_the_hour_before_an_opening_keeps_a_running_model_running(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", stop_seconds=0.1)
+    world.rekognition.set_tags(ARN, {"running-model:starts": "300"})
+    answer = create(world, opening_soon(minutes=25))
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING", answer.reason
+    assert stops(world) == 0
+
+
+def test_a_model_running_more_than_an_hour_before_an_opening_is_stopped(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", stop_seconds=0.1)
+    answer = create(world, opening_soon(minutes=90))
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "STOPPED", answer.reason

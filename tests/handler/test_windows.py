@@ -69,3 +69,9 @@ def test_every_problem_is_named_at_once() -> None:
     assert "Windows[1]: ends at 08:00, not after it starts at 18:00" in message
     with pytest.raises(ValueError, match="Windows: received none"):
         Schedule.of([], "UTC")
+
+
+def test_the_next_edge_is_the_next_opening_or_close_in_local_time() -> None:
+    assert berlin().next_edge(utc("2026-01-12T06:00")) == utc("2026-01-12T07:00")  # 08:00 opens
+    assert berlin().next_edge(utc("2026-01-12T07:00")) == utc("2026-01-12T17:00")  # 18:00 closes
+    assert berlin().next_edge(utc("2026-07-10T16:30")) == utc("2026-07-13T06:00")  # Friday after 18:00 (summer)
