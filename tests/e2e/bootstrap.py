@@ -1,13 +1,19 @@
 """Runs one Lambda invocation the way the Python runtime does, in a process of its own.
 
 Usage: python -I -S bootstrap.py <asset dir> <runtime site dir> <module.function> <timeout seconds>
-with the event as JSON on stdin. sys.path holds the asset, then a folder with nothing but
-boto3 and its dependencies (the runtime's own), then the standard library: no site-packages.
+[<clock site dir> <clock file>] with the event as JSON on stdin. sys.path holds the
+asset, then a folder with nothing but boto3 and its dependencies (the runtime's own), then the
+standard library: no site-packages.
 
 As in Lambda, the timeout counts from the end of the init phase (the imports), when a ``START``
 line is printed; the process then ends itself at its timeout, as Lambda would end it. The
 caller measures from that line, so the time a busy machine takes to start Python is not taken
 out of the handler's budget.
+
+With a clock file, the wall clock (time.time, datetime.now) reads as many seconds ahead as the file
+says, as the flow's virtual clock does, and follows it when the flow moves it on. time-machine comes
+from the clock site, which leaves sys.path before the handler is imported: the handler still finds
+nothing but boto3.
 """
 
 import json
@@ -46,8 +52,39 @@ def end_at_timeout(timeout_seconds: float) -> None:
     timer.start()
 
 
+# How often the clock file is read for a move of the flow's clock.
+CLOCK_FOLLOW_SECONDS = 0.02
+
+
+def travel(clock_site: str, clock_file: str) -> None:
+    sys.path.insert(0, clock_site)
+    import time_machine
+
+    sys.path.remove(clock_site)
+    offset = _offset(clock_file)
+    coordinates = time_machine.travel(time.time() + offset, tick=True).start()
+
+    def follow() -> None:
+        nonlocal offset
+        while True:
+            time.sleep(CLOCK_FOLLOW_SECONDS)
+            now = _offset(clock_file)
+            if now != offset:
+                coordinates.shift(now - offset)
+                offset = now
+
+    threading.Thread(target=follow, daemon=True).start()
+
+
+def _offset(clock_file: str) -> float:
+    with open(clock_file) as file:
+        return float(file.read())
+
+
 def main() -> None:
     asset, runtime_site, handler_name, timeout = sys.argv[1:5]
+    if len(sys.argv) > 5:
+        travel(sys.argv[5], sys.argv[6])
     event = json.loads(sys.stdin.read())
     sys.path[0:1] = [asset, runtime_site]
     logging.basicConfig(format="[%(levelname)s] %(name)s %(message)s", stream=sys.stdout)

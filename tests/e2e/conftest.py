@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness import FAST, SLOW, Deployment, World, make_world
-from lambda_runtime import runtime_site, synthesize
+from lambda_runtime import CLOCK_DISTRIBUTIONS, runtime_site, synthesize
 from support.fakes.aws import moto_server
 
 
@@ -17,8 +17,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     """The example app synthesized once per test process; moto; a boto3-only runtime."""
     function = synthesize(tmp_path_factory.mktemp("cdk.out"))
     site = runtime_site(tmp_path_factory.mktemp("runtime"))
+    clock_site = runtime_site(tmp_path_factory.mktemp("clock"), CLOCK_DISTRIBUTIONS)
     with moto_server() as endpoint:
-        yield Deployment(function, site, endpoint)
+        yield Deployment(function, site, endpoint, clock_site)
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ class Deployment:
     function: SynthesizedFunction
     site: Path
     aws_endpoint: str
+    clock_site: Path  # time-machine, for flows on a virtual clock (lambda_runtime.CLOCK_DISTRIBUTIONS)
 
 
 @dataclass

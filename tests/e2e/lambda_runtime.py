@@ -26,6 +26,8 @@ BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap.py"
 STACK = "RunningModelExample"
 # What the Lambda Python runtime provides: boto3 and what it needs, nothing else.
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six")
+# What bootstrap.py moves the wall clock with, for flows on a virtual clock (a folder of its own).
+CLOCK_DISTRIBUTIONS = ("time-machine",)
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ def synthesize(outdir: Path) -> SynthesizedFunction:
     )
 
 
-def runtime_site(directory: Path) -> Path:
-    """A folder holding boto3 and its dependencies only, copied from this environment."""
+def runtime_site(directory: Path, distributions: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> Path:
+    """A folder holding ``distributions`` only (default: boto3 and its dependencies), copied from
+    this environment."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in RUNTIME_DISTRIBUTIONS:
+    for name in distributions:
         distribution = importlib.metadata.distribution(name)
         for file in distribution.files or []:
             parts = file.parts
@@ -93,6 +96,7 @@ class Invocation:
     ended: float = 0.0
     killed: bool = False
     output: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
 
     def startup_seconds(self, now: float) -> float:
         """How long the process took to reach the handler (so far, if it has not yet)."""
@@ -108,6 +112,10 @@ class LambdaService:
     site: Path
     environment: dict[str, str]
     timeout_seconds: float
+    # The file a virtual clock keeps its offset in, and the folder with time-machine that bootstrap.py
+    # moves the handler's clock with.
+    clock_file: Path | None = None
+    clock_site: Path | None = None
     invocations: list[Invocation] = field(default_factory=list)
     deleted: bool = False
     dropped: int = 0
@@ -122,6 +130,7 @@ class LambdaService:
             if self.deleted:  # Lambda cannot invoke a deleted function: the event is lost
                 self.dropped += 1
                 invocation.ended, invocation.output = invocation.started, "dropped: the function is deleted"
+                invocation.done.set()
                 return invocation
             self.invocations.append(invocation)
             self._threads.append(thread)
@@ -183,6 +192,8 @@ class LambdaService:
             self.function.handler,
             str(self.timeout_seconds),
         ]
+        if self.clock_file is not None and self.clock_site is not None:
+            command += [str(self.clock_site), str(self.clock_file)]
         env = {
             "PATH": os.environ.get("PATH", ""),
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
@@ -210,3 +221,4 @@ class LambdaService:
         invocation.killed = process.returncode in (TIMED_OUT, -9)
         invocation.output = "".join(lines)
         invocation.ended = time.monotonic()
+        invocation.done.set()

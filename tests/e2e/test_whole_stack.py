@@ -7,10 +7,13 @@ Each flow asserts what it is about; ``Cloud.check`` then checks what must hold a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -395,29 +398,89 @@ def test_a_model_stopped_out_of_band_is_started_again_by_the_stacks_repair_sched
     assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED")
 
 
-# 8d. Running windows.
+# 8d. Running windows, on the virtual clock: the schedules fire when EventBridge Scheduler would.
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def shut_schedule() -> dict[str, Any]:
-    """A window two days from now: shut now, and not opening within any lead."""
-    days = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-    day = days[(datetime.now(UTC).weekday() + 2) % 7]
-    return {"time_zone": "UTC", "windows": [{"days": day, "start": "10:00", "end": "11:00"}]}
+def berlin(day: int, hour: int, minute: int = 0) -> datetime:
+    """A local time in Berlin in March 2026."""
+    return datetime(2026, 3, day, hour, minute, tzinfo=BERLIN)
+
+
+OFFICE_HOURS = {"time_zone": "Europe/Berlin", "windows": [{"days": "MON-FRI", "start": "08:00", "end": "18:00"}]}
 
 
 def test_two_owners_one_always_on_and_one_windowed_share_a_model_until_the_always_on_one_goes(cloud: Cloud) -> None:
+    cloud.start_at(berlin(30, 6))  # a Monday
     cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1), stop_seconds=cloud.minutes(1))
     always = cloud.stack("AlwaysOn")
     created(always, [model("Detector", V1)])
     windowed = cloud.stack("Windowed")
-    operation = windowed.deploy([model("Detector", V1, schedule=shut_schedule())])
+    operation = windowed.deploy([model("Detector", V1, schedule=OFFICE_HOURS)])
     assert operation.status == CREATE_COMPLETE, operation
     assert operation.request("Detector", "Create", "create").answer.body["Data"]["Status"] == "RUNNING", operation
-    assert windowed.fire_schedules("RunningModelWindow") == 3, "wake-ups (09:00-09:55, 10:00-10:30), the close"
+    fired = cloud.pass_time(berlin(30, 18, 30))
+    assert [f.at for f in fired if f.at.hour >= 18] == [berlin(30, 18)], fired
     assert cloud.rekognition.status(V1) == "RUNNING", "the always-on stack still wants it"
     assert always.destroy().status == DELETE_COMPLETE
     assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED"), "the windowed stack holds it idle"
     assert windowed.destroy().status == DELETE_COMPLETE
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"]
+
+
+def test_windows_follow_local_time_across_the_spring_daylight_saving_change(cloud: Cloud) -> None:
+    """Berlin's clocks go from 02:00 to 03:00 on Sunday 29 March 2026. A window from 00:30 to 02:30
+    opens before the change and closes at a local time that does not exist that night, so its close
+    never fires; one from 08:00 opens after it, an hour earlier in UTC than the day before."""
+    cloud.start_at(berlin(28, 22))
+    cloud.rekognition.add_model(V1, status="STOPPED", start_seconds=12 * 60, stop_seconds=60)
+    night_and_day = {
+        "time_zone": "Europe/Berlin",
+        "windows": [
+            {"days": "SUN", "start": "00:30", "end": "02:30"},
+            {"days": "SUN", "start": "08:00", "end": "18:00"},
+        ],
+    }
+    stack = cloud.stack("Nightly")
+    operation = stack.deploy([model("Detector", V1, schedule=night_and_day)])
+    assert operation.request("Detector", "Create").answer.body["Data"]["Status"] == "STOPPED", operation
+
+    before = cloud.pass_time(berlin(29, 0, 30))
+    assert cloud.rekognition.status(V1) == "RUNNING", before
+    assert before[0].at == berlin(28, 23, 30) and before[-1].at.utcoffset() == timedelta(hours=1), before
+
+    night = cloud.pass_time(berlin(29, 4))
+    assert not [f for f in night if f.at.hour == 2], "no local 02:xx that night: EventBridge Scheduler skips it"
+    assert cloud.rekognition.status(V1) == "STOPPED", night
+
+    day = cloud.pass_time(berlin(29, 8))
+    assert cloud.rekognition.status(V1) == "RUNNING", day
+    assert day[0].at == berlin(29, 7) and day[0].at.utcoffset() == timedelta(hours=2), day
+    assert cloud.pass_time(berlin(29, 18, 30)) and cloud.rekognition.status(V1) == "STOPPED"
+    assert stack.destroy().status == DELETE_COMPLETE
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"] * 2
+
+
+def test_a_window_that_closes_during_a_deploy_leaves_the_model_stopped_as_the_deploy_reports(cloud: Cloud) -> None:
+    """Office hours in cron. The deploy starts the model at 17:57; the window closes at 18:00 while the
+    deploy waits for RUNNING: the close defers to the deploy, which stops the model and says so."""
+    cloud.start_at(berlin(30, 17, 57))
+    cloud.rekognition.add_model(V1, status="STOPPED", start_seconds=4 * 60, stop_seconds=cloud.minutes(1))
+    office = {"time_zone": "Europe/Berlin", "start": "cron(0 8 ? * MON-FRI *)", "stop": "cron(0 18 ? * MON-FRI *)"}
+    stack = cloud.stack("Office")
+    with ThreadPoolExecutor(1) as pool:
+        deploying = pool.submit(stack.deploy, [model("Detector", V1, schedule=office)])
+        while cloud.rekognition.status(V1) != "STARTING":  # the Create's first look has started it
+            assert deploying.running(), deploying.result()
+            time.sleep(0.05)
+        fired = cloud.pass_time(berlin(30, 18, 2))
+        operation = deploying.result()
+    assert [f.logical_id for f in fired] and all(f.at == berlin(30, 18) for f in fired), fired
+    assert "a CloudFormation request of the resource is in progress" in fired[0].output, fired[0].output
+    assert operation.status == CREATE_COMPLETE, operation
+    assert operation.request("Detector", "Create").answer.body["Data"]["Status"] == "STOPPED", operation
+    assert cloud.rekognition.status(V1) == "STOPPED"
     assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"]
 
 

@@ -41,9 +41,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler import CronSchedule, cron_schedules, scheduled_event, schedules
+from virtual_clock import VirtualClock
 
 from running_model.reasons import REASON_LIMIT
 
@@ -106,15 +111,8 @@ class StackTemplate:
         return found
 
     def scheduled_events(self, stack_id: str) -> dict[str, dict[str, Any]]:
-        """Logical id of each schedule (drift repair, running windows) -> the event it sends the
-        handler (its Input, with the stack's id filled in as CloudFormation resolves it)."""
-        events = {}
-        for logical_id, resource in self.body["Resources"].items():
-            if resource["Type"] == "AWS::Scheduler::Schedule":
-                parts = resource["Properties"]["Target"]["Input"]["Fn::Join"][1]
-                text = "".join(stack_id if part == {"Ref": "AWS::StackId"} else part for part in parts)
-                events[logical_id] = json.loads(text)
-        return events
+        """Logical id of each schedule (drift repair, running windows) -> the event it sends the handler."""
+        return {logical_id: scheduled_event(p, stack_id) for logical_id, p in schedules(self.body).items()}
 
     @cached_property
     def rule_prefix(self) -> str:
@@ -321,6 +319,19 @@ class Handler:
         return f"arn:aws:sts::{ACCOUNT}:assumed-role/{self.name}-role/{self.name}"
 
 
+@dataclass(frozen=True)
+class Firing:
+    """A schedule that fired while time passed: when (local to its time zone), and what the handler logged."""
+
+    at: datetime
+    stack: str
+    logical_id: str
+    output: str
+
+    def __repr__(self) -> str:
+        return f"{self.at:%a %d %b %H:%M %Z} {self.stack} {self.logical_id}"
+
+
 # ------------------------------------------------------------------------------------- the cloud
 
 
@@ -334,6 +345,9 @@ class Cloud:
     deployment: Deployment
     templates: Templates
     seconds_per_minute: float
+    clock: VirtualClock
+    # On the virtual clock (start_at), ServiceTimeout reaches the handler as declared (see start_at).
+    virtual_time: bool = False
     stacks: list[Stack] = field(default_factory=list)
     handlers: list[Handler] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
@@ -390,12 +404,47 @@ class Cloud:
             site=self.deployment.site,
             environment=environment,
             timeout_seconds=LAMBDA_TIMEOUT_SECONDS,
+            clock_file=self.clock.path,
+            clock_site=self.deployment.clock_site,
         )
         eventbridge = EventBridgeScheduler(self.aws_endpoint, rule_prefix, lambda_service, self.seconds_per_minute)
         eventbridge.start()
         handler = Handler(name, arn, rule_prefix, access_key_id, lambda_service, eventbridge)
         self.handlers.append(handler)
         return handler
+
+    def start_at(self, moment: datetime) -> None:
+        """Begin a flow on the virtual clock at ``moment``, before anything else (see VirtualClock).
+
+        The handler's deadline (ServiceTimeout less a margin) then counts on that clock, which
+        pass_time moves on by hours: ServiceTimeout reaches the handler as declared, not compressed,
+        while CloudFormation still waits for the answer on the compressed clock."""
+        self.clock.start_at(moment)
+        self.virtual_time = True
+
+    def pass_time(self, until: datetime, event_key: str = "RunningModelWindow") -> list[Firing]:
+        """Move the clock to ``until``, EventBridge Scheduler firing on the way every cron schedule of
+        the live stacks whose event is ``event_key``: at each moment in order the clock stops, the
+        handler is invoked with the schedule's event, and the invocation ends before time goes on."""
+        start = self.clock.now()
+        due: list[tuple[datetime, Stack, CronSchedule]] = []
+        for stack in self.stacks:
+            if stack.handler is None or stack.handler.deleted or stack.template is None:
+                continue
+            for schedule in cron_schedules(stack.template.body, stack.stack_id):
+                if event_key in schedule.event:
+                    due += [(moment, stack, schedule) for moment in schedule.firings(start, until)]
+        fired = []
+        for moment, stack, schedule in sorted(due, key=lambda entry: entry[0]):
+            assert stack.handler is not None
+            self.clock.move_to(moment)
+            invocation = stack.handler.lambda_service.invoke_async(schedule.event)
+            assert invocation.done.wait(LAMBDA_TIMEOUT_SECONDS * 10), f"{schedule.logical_id} at {moment} never ended"
+            fired.append(
+                Firing(moment.astimezone(schedule.time_zone), stack.name, schedule.logical_id, invocation.output)
+            )
+        self.clock.move_to(until)
+        return fired
 
     def install_policy(self, handler: Handler, template: StackTemplate) -> None:
         """The handler's role now has the template's policy."""
@@ -510,8 +559,14 @@ class Stack:
         self.operations: list[Operation] = []
 
     def wanted_running(self) -> set[str]:
-        """The model versions of the resources the stack holds: those it wants RUNNING."""
-        return {resource.properties["ProjectVersionArn"] for resource in self.resources.values()}
+        """The model versions of the resources the stack holds that want them RUNNING now: all
+        without running windows, and those inside one of their windows on the cloud's clock."""
+        return {
+            resource.properties["ProjectVersionArn"]
+            for resource in self.resources.values()
+            if "Schedule" not in resource.properties
+            or _inside_window(resource.properties["Schedule"], self.cloud.clock.now())
+        }
 
     # What the user does.
 
@@ -697,10 +752,18 @@ class Stack:
 
     def _timed(self, properties: dict[str, str]) -> dict[str, str]:
         """The properties with ServiceTimeout (seconds) on the compressed clock, as the handler must see it."""
-        if "ServiceTimeout" not in properties:
+        if "ServiceTimeout" not in properties or self.cloud.virtual_time:
             return dict(properties)
         minutes = int(properties["ServiceTimeout"]) / 60
         return {**properties, "ServiceTimeout": str(max(1, round(self.cloud.minutes(minutes))))}
+
+    def _waits_for(self, properties: dict[str, str]) -> float:
+        """How long CloudFormation waits for an answer: ServiceTimeout, on the compressed clock also
+        when the handler sees it as declared (on the virtual clock)."""
+        declared = properties.get("ServiceTimeout")
+        if declared is None:
+            return self.cloud.minutes(DEFAULT_TIMEOUT_MINUTES)
+        return self.cloud.minutes(int(declared) / 60) if self.cloud.virtual_time else float(declared)
 
     def _send_all(
         self,
@@ -733,7 +796,7 @@ class Stack:
         body["StackId"] = self.stack_id
         for holder in (body, body["ResourceProperties"], body.get("OldResourceProperties", {})):
             holder["ServiceToken"] = self.handler.arn
-        timeout = float(properties.get("ServiceTimeout", self.cloud.minutes(DEFAULT_TIMEOUT_MINUTES)))
+        timeout = self._waits_for(properties)
         now = time.monotonic()
         request = Request(self.name, phase, body, properties, now, now + timeout + ANSWER_SLACK_SECONDS)
         operation.requests.append(request)
@@ -817,6 +880,16 @@ class Stack:
         return str(update.physical_id)
 
 
+def _inside_window(schedule: Mapping[str, Any], now: datetime) -> bool:
+    """Whether ``now`` falls in one of the Schedule property's windows (local days and times)."""
+    local = now.astimezone(ZoneInfo(schedule["TimeZone"]))
+    day, time_of_day = local.strftime("%a").upper(), local.strftime("%H:%M")
+    return any(
+        day in window["Days"].split(",") and window["Start"] <= time_of_day < window["End"]
+        for window in schedule["Windows"]
+    )
+
+
 # ------------------------------------------------------------------------------------- fixture
 
 
@@ -832,9 +905,10 @@ def make_cloud(
     A flow that failed its own assertions has said what went wrong: what ``check`` would find is
     then printed with the report (without waiting for the cloud to settle), not asserted again.
     """
-    rekognition = FakeRekognition()
+    clock = VirtualClock(tmp_path / "clock")
+    rekognition = FakeRekognition(clock=clock.time)
     with rekognition.serve() as rekognition_endpoint, ResponseEndpoint(tmp_path).serve() as responses:
-        cloud = Cloud(rekognition, rekognition_endpoint, responses, deployment, templates, seconds_per_minute)
+        cloud = Cloud(rekognition, rekognition_endpoint, responses, deployment, templates, seconds_per_minute, clock)
         try:
             yield cloud
             if not flow_failed():
