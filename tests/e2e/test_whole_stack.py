@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -378,6 +378,19 @@ def test_a_blue_green_update_to_a_version_below_the_required_f1_is_rolled_back_w
     assert starts_and_stops(cloud, V2) == [], "the refused version was never started"
 
 
+def test_a_first_deploy_of_a_version_with_no_evaluation_is_refused_and_rolled_back_with_nothing_started(
+    cloud: Cloud,
+) -> None:
+    cloud.rekognition.add_model(V1, start_seconds=cloud.minutes(1))  # never evaluated
+    stack = cloud.stack("Unevaluated")
+    operation = stack.deploy([model("Detector", V1, min_f1_score=0.9)])
+    assert operation.status == ROLLBACK_COMPLETE, operation
+    create = operation.request("Detector", "Create", "create")
+    assert create.outcome == FAILED and "no evaluation" in create.reason and "0.90" in create.reason, operation
+    assert operation.request("Detector", "Delete", "rollback").outcome == SUCCESS, operation
+    assert starts_and_stops(cloud, V1) == [] and cloud.rekognition.status(V1) == "TRAINING_COMPLETED"
+
+
 # 8c. Drift repair.
 
 
@@ -462,6 +475,13 @@ def test_windows_follow_local_time_across_the_spring_daylight_saving_change(clou
     assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"] * 2
 
 
+def await_status(cloud: Cloud, arn: str, status: str, deploying: Future[Operation]) -> None:
+    """Wait until the model is ``status``, with the deploy (which acts on it) still in progress."""
+    while cloud.rekognition.status(arn) != status:
+        assert deploying.running(), deploying.result()
+        time.sleep(0.05)
+
+
 def test_a_window_that_closes_during_a_deploy_leaves_the_model_stopped_as_the_deploy_reports(cloud: Cloud) -> None:
     """Office hours in cron. The deploy starts the model at 17:57; the window closes at 18:00 while the
     deploy waits for RUNNING: the close defers to the deploy, which stops the model and says so."""
@@ -471,9 +491,7 @@ def test_a_window_that_closes_during_a_deploy_leaves_the_model_stopped_as_the_de
     stack = cloud.stack("Office")
     with ThreadPoolExecutor(1) as pool:
         deploying = pool.submit(stack.deploy, [model("Detector", V1, schedule=office)])
-        while cloud.rekognition.status(V1) != "STARTING":  # the Create's first look has started it
-            assert deploying.running(), deploying.result()
-            time.sleep(0.05)
+        await_status(cloud, V1, "STARTING", deploying)  # the Create's first look has started it
         fired = cloud.pass_time(berlin(30, 18, 2))
         operation = deploying.result()
     assert [f.logical_id for f in fired] and all(f.at == berlin(30, 18) for f in fired), fired
@@ -482,6 +500,32 @@ def test_a_window_that_closes_during_a_deploy_leaves_the_model_stopped_as_the_de
     assert operation.request("Detector", "Create").answer.body["Data"]["Status"] == "STOPPED", operation
     assert cloud.rekognition.status(V1) == "STOPPED"
     assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"]
+
+
+def test_a_window_that_opens_during_a_deploy_has_the_deploy_run_the_model_and_say_so(cloud: Cloud) -> None:
+    """At 06:50, more than an hour before 08:00, the deploy stops a model started by hand. The stop
+    takes 45 minutes; at 07:20 the opening comes within the lead of a model never timed (35 minutes
+    and a wake-up step) and the deploy, still waiting, wants it running. The wake-ups defer to the
+    deploy, which starts the model once it has stopped and answers RUNNING, within its hour."""
+    cloud.start_at(berlin(30, 6, 50))
+    cloud.rekognition.add_model(V1, status="RUNNING", min_units=1, start_seconds=10 * 60, stop_seconds=45 * 60)
+    stack = cloud.stack("Office")
+    with ThreadPoolExecutor(1) as pool:
+        deploying = pool.submit(stack.deploy, [model("Detector", V1, schedule=OFFICE_HOURS)])
+        await_status(cloud, V1, "STOPPING", deploying)  # the Create's first look has stopped it
+        wake_ups = cloud.pass_time(berlin(30, 7, 35))  # the model has stopped
+        await_status(cloud, V1, "STARTING", deploying)  # the deploy's next look starts it
+        wake_ups += cloud.pass_time(berlin(30, 7, 45))  # its start has taken 10 minutes
+        operation = deploying.result()
+    # 07:00 to 07:40 (at 07:45 the model reaches RUNNING, and the deploy may answer first).
+    waiting = [f for f in wake_ups if f.at < berlin(30, 7, 45)]
+    assert len(waiting) == 9, wake_ups
+    assert all("a CloudFormation request of the resource is in progress" in f.output for f in waiting)
+    assert operation.status == CREATE_COMPLETE, operation
+    assert operation.request("Detector", "Create").answer.body["Data"]["Status"] == "RUNNING", operation
+    assert starts_and_stops(cloud, V1) == ["StopProjectVersion", "StartProjectVersion"]
+    cloud.pass_time(berlin(30, 18, 30))
+    assert cloud.rekognition.status(V1) in ("STOPPING", "STOPPED"), "the close stops it"
 
 
 # 9.
