@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import botocore.session
 import pytest
 
@@ -101,3 +103,26 @@ def test_an_unknown_future_status_fails_when_running_is_wanted_and_is_done_when_
     observed = Observation("HIBERNATING")
     assert decide(observed, RUN_1, first_look=True).verb is Verb.FAIL
     assert decide(observed, STOP, first_look=True).verb is Verb.DONE
+
+
+def test_an_unusable_model_says_why_in_rekognitions_words_too() -> None:
+    action = decide(Observation(d.TRAINING_FAILED, message="The manifest file is empty"), RUN_1, first_look=True)
+    assert action.reason == "cannot run: its training failed (The manifest file is empty)"
+
+
+def test_running_with_the_desired_minimum_but_a_higher_maximum_is_stopped_to_restart() -> None:
+    assert decide(running(1, 3), Desired(running=True, min_units=1, max_units=2), first_look=True).verb is Verb.STOP
+
+
+def test_statuses_as_parsed_from_the_apis_json_are_compared_by_value() -> None:
+    """botocore parses each status anew: a string equal to the constant, never the same object."""
+
+    def parsed(status: str) -> str:
+        found = json.loads(json.dumps({"Status": status}))["Status"]
+        assert found == status and found is not status
+        return str(found)
+
+    assert decide(Observation(parsed(d.RUNNING), 1, 1), RUN_1, first_look=False).verb is Verb.DONE
+    assert decide(Observation(parsed(d.RUNNING), 1, 1), STOP, first_look=False).verb is Verb.STOP
+    failed = decide(Observation(parsed(d.FAILED), message="capacity"), RUN_1, first_look=False)
+    assert failed.reason == "failed to start: capacity"

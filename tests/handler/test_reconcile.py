@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from running_model.decision import Desired, Observation
+from running_model.decision import STOPPED_STATE, Desired, Observation
 from running_model.lifecycle import DEADLINE, PROJECT_ARN, Lifecycle, PollingSetupError
 from running_model.model_version import ModelVersion
 from running_model.ownership import Owner
@@ -176,6 +176,31 @@ def test_failed_only_counts_as_a_failure_after_the_first_look() -> None:
     assert first.result is Result.DONE
     poll, _ = run(ScriptedModel(failed), RUN, first_look=False)
     assert poll.result is Result.FAILED and "capacity" in poll.reason
+
+
+def test_a_start_that_fails_within_the_invocation_that_made_it_fails_and_is_not_made_again() -> None:
+    model = ScriptedModel(Observation("STOPPED"), STARTING, Observation("FAILED", message="capacity"))
+    outcome, _ = run(model, RUN, first_look=True)
+    assert outcome.result is Result.FAILED and "failed to start: capacity" in outcome.reason
+    assert model.started == [(1, None)]
+
+
+@pytest.mark.parametrize("status, desired", [("STOPPED", RUN), ("RUNNING", STOPPED_STATE)])
+def test_after_its_own_start_or_stop_the_reconciler_keeps_quiet_before_looking_again(
+    status: str, desired: Desired
+) -> None:
+    """Rekognition takes minutes either way: the looks saved keep the handler within its call budget."""
+    model = ScriptedModel(Observation(status, 1, 1), STARTING if desired.running else Observation("STOPPING"))
+    clock = Clock()
+    reconciler = Reconciler(model, desired, step_seconds=10, quiet_seconds=30, clock=clock, sleep=clock.sleep)
+    reconciler.run(Window(35, clock.now + 3600), first_look=True)
+    assert model.looks == 2 and clock.now == 1_000_000 + 30, "one look to act, the next after the quiet time"
+
+
+def test_the_deadline_is_met_on_the_dot() -> None:
+    model = ScriptedModel(STARTING)
+    outcome, clock = run(model, RUN, window=3600, deadline=20)
+    assert outcome.result is Result.FAILED and model.looks == 3 and clock.now == 1_000_000 + 20
 
 
 def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> None:
