@@ -203,6 +203,26 @@ def test_the_deadline_is_met_on_the_dot() -> None:
     assert outcome.result is Result.FAILED and model.looks == 3 and clock.now == 1_000_000 + 20
 
 
+def test_a_look_that_overruns_its_beat_is_followed_at_once_then_the_beat_resumes() -> None:
+    model = ScriptedModel(STARTING)
+    clock = Clock()
+    seen: list[float] = []
+    model.on_look = {n: (lambda: seen.append(clock.now - 1_000_000)) for n in range(1, 5)}
+    model.on_look[1] = lambda: (seen.append(0.0), setattr(clock, "now", clock.now + 15))  # a 15 s call
+    Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep).run(
+        Window(35, clock.now + 3600), first_look=False
+    )
+    assert seen == [0.0, 15.0, 20.0, 30.0]
+
+
+def test_when_polling_cannot_be_set_up_after_a_transient_error_the_run_ends_pending_without_acting() -> None:
+    model = ScriptedModel(THROTTLED, Observation("STOPPED"))
+    clock = Clock()
+    reconciler = Reconciler(model, RUN, step_seconds=10, clock=clock, sleep=clock.sleep)
+    outcome = reconciler.run(Window(45, clock.now + 3600), first_look=True, not_done_yet=lambda: False)
+    assert outcome.result is Result.PENDING and model.looks == 1 and model.started == []
+
+
 def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> None:
     model = ScriptedModel(STARTING, STARTING, STARTING, RUNNING)
     with caplog.at_level(logging.INFO, logger="running_model"):
