@@ -1,6 +1,7 @@
 # make synth: synthesize the example app (no AWS account needed).
 # make test:  run the tests.
 # make bench: measure detection latency, API budget, scale and synth time (docs/benchmark.png).
+# make mutation: mutate the handler package and print the score and every surviving mutant.
 # make lint:  ruff, and mypy (strict on the construct library); make test runs them too.
 # make test-busy: make test twice while four CPU-bound processes per core run beside it.
 # Each creates .venv (Python packages and Node.js 24) and installs what it needs first.
@@ -13,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 PIP := python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: synth test test-busy bench lint clean integ integ-snapshot
+.PHONY: synth test test-busy bench lint clean integ integ-snapshot mutation
 
 synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
@@ -33,9 +34,13 @@ test-busy: $(VENV)/.dev
 bench: $(VENV)/.dev
 	python benchmarks/run.py
 
+# Not part of make test: it takes about half an hour on two cores (see README, Development).
+mutation: $(VENV)/.mutation
+	python mutation/run.py $(if $(TARGET),--target $(TARGET))
+
 lint: $(VENV)/.dev
-	python -m ruff check app.py benchmarks constructs examples integ lambda tests
-	python -m ruff format --check app.py benchmarks constructs examples integ lambda tests
+	python -m ruff check app.py benchmarks constructs examples integ lambda mutation tests
+	python -m ruff format --check app.py benchmarks constructs examples integ lambda mutation tests
 	python -m mypy
 
 # The integration test on a real account: deploys, asserts RUNNING, destroys, asserts STOPPED.
@@ -58,6 +63,10 @@ $(VENV)/.runtime: requirements.txt
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	python -m venv $(VENV)/checkov && $(VENV)/checkov/bin/$(PIP) checkov==3.3.30  # its own: it pins another boto3
+	touch $@
+
+$(VENV)/.mutation: $(VENV)/.dev requirements-mutation.txt
+	$(PIP) -r requirements-mutation.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.runtime

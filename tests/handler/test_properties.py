@@ -121,3 +121,20 @@ def test_shorten_keeps_the_beginning_and_fits_cloudformation() -> None:
     assert short.startswith("Model widgets failed to start: ")
     assert short.endswith("…") and "END" not in short
     assert shorten("two\n  lines") == "two lines"
+
+
+def test_a_maximum_equal_to_the_minimum_is_taken() -> None:
+    spec = parse({"ProjectVersionArn": ARN, "MinInferenceUnits": "3", "MaxInferenceUnits": "3"})
+    assert (spec.min_units, spec.max_units) == (3, 3)
+
+
+@pytest.mark.parametrize("seconds, taken", [("1", 1), ("3600", 3600)])
+def test_a_service_timeout_from_1_to_3600_seconds_is_taken(seconds: str, taken: int) -> None:
+    assert service_timeout({"ProjectVersionArn": ARN, "ServiceTimeout": seconds}) == taken
+
+
+@pytest.mark.parametrize("seconds", ["0", "3601"])
+def test_a_service_timeout_just_outside_1_to_3600_seconds_is_refused(seconds: str) -> None:
+    with pytest.raises(InvalidPropertiesError) as raised:
+        parse({"ProjectVersionArn": ARN, "ServiceTimeout": seconds})
+    assert f"ServiceTimeout: received {seconds}; expected a whole number from 1 to 3600" in str(raised.value)

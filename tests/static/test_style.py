@@ -9,7 +9,7 @@ from pathlib import Path
 from support.paths import ROOT
 
 RUFF = Path(sys.executable).parent / "ruff"
-SOURCES = ["app.py", "benchmarks", "constructs", "examples", "integ", "lambda", "tests"]
+SOURCES = ["app.py", "benchmarks", "constructs", "examples", "integ", "lambda", "mutation", "tests"]
 
 
 def test_ruff_check_is_clean() -> None:

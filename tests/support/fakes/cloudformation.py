@@ -67,7 +67,8 @@ class ResponseEndpoint:
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for it, once per test.
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         thread.start()
         self._base = f"https://127.0.0.1:{server.server_address[1]}"
         try:

@@ -1,0 +1,78 @@
+"""cosmic-ray's test command: run the tests that reach the mutated lines, fastest first, until one fails.
+
+Usage: ``python mutation/mutant_tests.py MAP PRISTINE MODULE``. MAP is the coverage map
+(coverage_map.py), PRISTINE the unmutated copy of MODULE, MODULE the file cosmic-ray has mutated
+(relative to the working directory). The exit status is pytest's: 0 means the mutant survived.
+Slow tests (mutation/targets.toml's slow-test-seconds) run only when no quicker test reaches the lines.
+A mutant on a line no test runs survives without running anything. A mutant whose tests take far
+longer than they did unmutated is stopped and killed: cosmic-ray counts that as a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from changes import definition_lines, first_change, statement_lines
+
+IMPORT_TIME = ""
+# pytest's exit statuses that mean the command, not a test, went wrong.
+USAGE_ERRORS = {3: "internal error", 4: "usage error", 5: "no tests collected"}
+
+
+def selected_tests(coverage: dict[str, list[str]], pristine: str, mutated: str) -> list[str]:
+    """The node ids of the tests that run the changed statement.
+
+    A statement that runs on import (a decorator, a default, a field) is judged by the tests that
+    run its function or class, and one outside any (a constant) by every test of the module.
+    """
+    change = first_change(pristine, mutated)
+    lines = {n for line in change.lines for n in statement_lines(pristine, line)}
+    tests = _covering(coverage, lines)
+    if IMPORT_TIME in tests:
+        definition = definition_lines(pristine, change.lines[0])
+        tests = _covering(coverage, definition) - {IMPORT_TIME} if definition else set()
+        if not tests:
+            tests = _covering(coverage, (int(line) for line in coverage))
+    tests.discard(IMPORT_TIME)
+    return sorted(tests)
+
+
+def _covering(coverage: dict[str, list[str]], lines: Iterable[int]) -> set[str]:
+    return {test for line in lines for test in coverage.get(str(line), ())}
+
+
+def main(map_file: str, pristine_file: str, module: str) -> int:
+    coverage_map = json.loads(Path(map_file).read_text())
+    durations: dict[str, float] = coverage_map["durations"]
+    tests = selected_tests(
+        coverage_map["lines"].get(module, {}), Path(pristine_file).read_text(), Path(module).read_text()
+    )
+    settings = json.loads(os.environ["MUTATION_SETTINGS"])
+    quick = [test for test in tests if durations.get(test, 0.0) <= settings["slow"]]
+    tests = quick or tests
+    if not tests:
+        print("no test runs the mutated lines")
+        return 0
+    tests.sort(key=lambda test: durations.get(test, 0.0))
+    timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
+    with subprocess.Popen(command, start_new_session=True) as tests_run:
+        try:
+            status = tests_run.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(tests_run.pid, signal.SIGKILL)
+            print(f"timeout: the tests ran past {timeout:.0f} s")
+            return 1
+    if status in USAGE_ERRORS:
+        print(f"ADAPTER ERROR: pytest ended with {USAGE_ERRORS[status]} ({status})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
