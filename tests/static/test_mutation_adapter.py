@@ -1,0 +1,82 @@
+"""make mutation's adapter between cosmic-ray and this layout (mutation/): which tests judge a mutant.
+
+cosmic-ray itself is installed only by `make mutation`; these parts need none of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+from types import ModuleType
+
+import pytest
+
+from support.paths import ROOT
+
+SOURCE = textwrap.dedent(
+    """\
+    LIMIT = 3
+
+
+    @decorated(flag=True)
+    def check(value, *, floor=1):
+        total = (value
+                 + floor)
+        if total > LIMIT:
+            return "high"
+        return "low"
+
+
+    class Holder:
+        size: int = 2
+    """
+)
+
+
+@pytest.fixture
+def mutation(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(ROOT / "mutation"))
+    return {name: importlib.import_module(name) for name in ("changes", "mutant_tests")}
+
+
+def test_a_change_is_named_by_its_original_lines_and_text(mutation: dict[str, ModuleType]) -> None:
+    change = mutation["changes"].first_change(SOURCE, SOURCE.replace("total > LIMIT", "total >= LIMIT"))
+    assert (change.lines, change.before, change.after) == ((8,), "if total > LIMIT:", "if total >= LIMIT:")
+
+
+def test_a_removed_line_has_no_text_after(mutation: dict[str, ModuleType]) -> None:
+    change = mutation["changes"].first_change(SOURCE, SOURCE.replace("@decorated(flag=True)\n", ""))
+    assert (change.lines, change.after) == ((4,), "")
+
+
+def test_a_line_inside_a_statement_stands_for_the_whole_statement(mutation: dict[str, ModuleType]) -> None:
+    assert mutation["changes"].statement_lines(SOURCE, 7) == range(6, 8)
+
+
+def test_a_compound_statements_header_stands_for_itself_not_its_body(mutation: dict[str, ModuleType]) -> None:
+    assert mutation["changes"].statement_lines(SOURCE, 8) == range(8, 9)
+
+
+def test_a_decorator_belongs_to_its_definition(mutation: dict[str, ModuleType]) -> None:
+    assert mutation["changes"].definition_lines(SOURCE, 4) == range(4, 11)
+    assert mutation["changes"].definition_lines(SOURCE, 1) is None
+
+
+def test_a_mutant_is_judged_by_the_tests_that_run_its_statement(mutation: dict[str, ModuleType]) -> None:
+    coverage = {"6": ["t::adds"], "7": ["t::adds_too"], "8": ["t::compares"], "9": ["t::high"]}
+    mutated = SOURCE.replace("+ floor", "- floor")
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, mutated) == ["t::adds", "t::adds_too"]
+
+
+def test_a_mutant_run_on_import_is_judged_by_the_tests_of_its_definition(mutation: dict[str, ModuleType]) -> None:
+    coverage = {"4": [""], "5": [""], "6": ["t::adds"], "9": ["t::high"], "14": [""], "1": [""]}
+    on_import = SOURCE.replace("floor=1", "floor=2")
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == ["t::adds", "t::high"]
+
+
+def test_a_mutant_of_a_constant_is_judged_by_every_test_of_the_module(mutation: dict[str, ModuleType]) -> None:
+    coverage = {"1": [""], "6": ["t::adds"], "9": ["t::high"], "14": [""]}
+    on_import = SOURCE.replace("LIMIT = 3", "LIMIT = 4")
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == ["t::adds", "t::high"]
+    field = SOURCE.replace("size: int = 2", "size: int = 3")
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, field) == ["t::adds", "t::high"]
