@@ -129,10 +129,13 @@ def _session(
             }
         ),
     }
-    for command in (["init", str(config), str(session), "--force"], ["exec", str(config), str(session)]):
-        if command[0] == "exec":
-            found = triage(session, checkout, equivalents)
-        subprocess.run([str(COSMIC_RAY), *command], cwd=checkout, env=environment, check=True, capture_output=True)
+
+    def cosmic_ray(*arguments: str) -> None:
+        subprocess.run([str(COSMIC_RAY), *arguments], cwd=checkout, env=environment, check=True, capture_output=True)
+
+    cosmic_ray("init", str(config), str(session), "--force")
+    found = triage(session, checkout, equivalents)
+    cosmic_ray("exec", str(config), str(session))
     return read_session(session, job.module, pristine), found
 
 
@@ -158,7 +161,7 @@ def _targets() -> tuple[dict, list[dict]]:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", help="the target in mutation/targets.toml (default: the first)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="checkouts run at once (cores)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="checkouts run at once")
     parser.add_argument("--module", action="append", help="mutate only this module (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary sessions and checkouts")
     return parser.parse_args()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,36 +32,37 @@ class Equivalents:
     """mutation/equivalent.toml: rules (by operator, or "in an annotation") and single mutants."""
 
     annotation_rule: str | None
+    keyword_marker_rule: str | None
     operator_rules: dict[str, str]
     mutants: dict[tuple[str, str, str], str]
 
     @classmethod
     def load(cls, path: Path) -> Equivalents:
         document = tomllib.loads(path.read_text())
-        annotation_rule = None
+        annotation_rule = keyword_marker_rule = None
         operator_rules: dict[str, str] = {}
         for rule in document.get("rule", []):
             if rule.get("where") == "annotation":
                 annotation_rule = rule["why"]
+            if rule.get("where") == "keyword-only marker":
+                keyword_marker_rule = rule["why"]
             for operator in rule.get("operators", []):
                 operator_rules[operator] = rule["why"]
         mutants = {(m["module"], m["line"], m["mutant"]): m["why"] for m in document.get("mutant", [])}
-        return cls(annotation_rule, operator_rules, mutants)
+        return cls(annotation_rule, keyword_marker_rule, operator_rules, mutants)
 
 
 def triage(session: Path, checkout: Path, equivalents: Equivalents) -> set[tuple[str, str, str]]:
     """Mark the session's set-aside mutants; return the listed mutants that matched one."""
     matched: set[tuple[str, str, str]] = set()
-    sources: dict[Path, tuple[str, list[tuple[tuple[int, int], tuple[int, int]]]]] = {}
+    sources: dict[Path, _Parsed] = {}
     with use_db(str(session), WorkDB.Mode.open) as work_db:
         for item in list(work_db.pending_work_items):
             (mutation,) = item.mutations
             path = checkout / mutation.module_path
             if path not in sources:
-                source = path.read_text()
-                sources[path] = (source, list(_annotation_spans(parso.parse(source))))
-            source, annotations = sources[path]
-            reason = _set_aside_because(mutation, source, annotations, equivalents, matched)
+                sources[path] = _Parsed.read(path)
+            reason = _set_aside_because(mutation, sources[path], equivalents, matched)
             if reason:
                 work_db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
     return matched
@@ -74,13 +75,28 @@ def describe(mutation: MutationSpec, source: str) -> Change:
     return first_change(source, mutated)
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    source: str
+    tree: parso.tree.Module
+    annotations: list[tuple[tuple[int, int], tuple[int, int]]]
+
+    @classmethod
+    def read(cls, path: Path) -> _Parsed:
+        source = path.read_text()
+        tree = parso.parse(source)
+        return cls(source, tree, list(_annotation_spans(tree)))
+
+    def is_keyword_only_marker(self, position: tuple[int, int]) -> bool:
+        """The bare ``*`` that makes the parameters after it keyword-only is at ``position``."""
+        leaf = self.tree.get_leaf_for_position(position)
+        return leaf is not None and leaf.value == "*" and leaf.parent.type in ("parameters", "lambdef")
+
+
 def _set_aside_because(
-    mutation: MutationSpec,
-    source: str,
-    annotations: Iterable[tuple[tuple[int, int], tuple[int, int]]],
-    equivalents: Equivalents,
-    matched: set[tuple[str, str, str]],
+    mutation: MutationSpec, parsed: _Parsed, equivalents: Equivalents, matched: set[tuple[str, str, str]]
 ) -> str | None:
+    source = parsed.source
     operator = get_operator(mutation.operator_name)(**mutation.operator_args)
     mutated = mutate_code(source, operator, mutation.occurrence)
     try:
@@ -90,8 +106,10 @@ def _set_aside_because(
     except SyntaxError as error:
         return f"{NOT_A_MUTANT}: it does not compile ({error.msg})"
     start = tuple(mutation.start_pos)
-    if equivalents.annotation_rule and any(begin <= start < end for begin, end in annotations):
+    if equivalents.annotation_rule and any(begin <= start < end for begin, end in parsed.annotations):
         return f"{EQUIVALENT}: {equivalents.annotation_rule}"
+    if equivalents.keyword_marker_rule and parsed.is_keyword_only_marker(start):
+        return f"{EQUIVALENT}: {equivalents.keyword_marker_rule}"
     if mutation.operator_name in equivalents.operator_rules:
         return f"{EQUIVALENT}: {equivalents.operator_rules[mutation.operator_name]}"
     change = first_change(source, mutated)

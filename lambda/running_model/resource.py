@@ -238,10 +238,10 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         if "CrHelperRule" in self._event:
             logger.error("This invocation ran out of time; the next scheduled poll carries on")
             return
-        # A Create that registered its resource answers with the version, for its rollback Delete to stop.
-        registered = self.Data.get(REGISTERED) if self._event.get("RequestType") == "Create" else None
+        # An Update or Delete keeps its id; a Create that registered its resource answers with the
+        # version, for its rollback Delete to stop.
         self.PhysicalResourceId = (
-            self._event.get("PhysicalResourceId") or registered or self.generate_physical_id(self._event)
+            self._event.get("PhysicalResourceId") or self.Data.get(REGISTERED) or self.generate_physical_id(self._event)
         )
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
 

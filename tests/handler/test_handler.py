@@ -631,3 +631,23 @@ def test_an_answer_lock_left_by_a_killed_invocation_is_removed_by_the_next_reque
     assert remaining == [f"{in_progress}-answer"]
     events.delete_rule(Name=in_progress)
     lambda_.remove_permission(FunctionName=world.function_name, StatementId=f"{in_progress}-answer")
+
+
+def test_only_this_handlers_answer_locks_are_ever_removed(world: World) -> None:
+    """Another handler's lock, and a statement of this handler's that is no lock, stay, their rules gone or not."""
+    lambda_ = client("lambda", world.aws_endpoint)
+    others = ["OtherHandler-Gone-0123456789abcdef-answer", f"{world.rule_prefix}Gone-0123456789abcdef"]
+    for statement_id in others:
+        lambda_.add_permission(
+            FunctionName=world.function_name,
+            StatementId=statement_id,
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=f"arn:aws:events:{REGION}:123456789012:rule/{statement_id.removesuffix('-answer')}",
+        )
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    assert create(world).status == "SUCCESS"
+    remaining = [statement["Sid"] for statement in permission_statements(world.aws_endpoint, world.function_name)]
+    assert sorted(remaining) == sorted(others)
+    for statement_id in others:
+        lambda_.remove_permission(FunctionName=world.function_name, StatementId=statement_id)

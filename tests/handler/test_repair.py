@@ -4,9 +4,13 @@ boto3, AWS stood in); nothing is answered to CloudFormation."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
+
+from running_model.model_version import ModelVersion
+from running_model.repair import repairs_metric_line
 
 from support.fakes.cloudformation import STACK_ID, event
 from support.testdata import version_arn
@@ -59,6 +63,15 @@ def test_a_model_stopped_out_of_band_is_started_again_and_the_repair_counted(
         {"Name": "Repairs", "Unit": "Count"}
     ]
     assert metric["Dimensions"] == [["ProjectName", "VersionName"]]
+
+
+def test_a_repair_logs_what_it_found_what_it_did_and_why(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STOPPED")
+    with caplog.at_level(logging.WARNING):
+        world.invoke(repair_event())
+    logged = [record.getMessage() for record in caplog.records]
+    assert "Detector: model widgets/v1 was STOPPED; started it (the stack declares it RUNNING now)" in logged
 
 
 def test_a_model_found_failed_is_started_again(world: World) -> None:
@@ -118,3 +131,10 @@ def test_a_repair_during_a_deploy_of_the_resource_defers_to_the_deploy(world: Wo
 def test_a_repair_with_bad_properties_calls_nothing(world: World) -> None:
     world.invoke(repair_event({"ProjectVersionArn": "nope"}))
     assert world.rekognition.calls == []
+
+
+def test_a_repairs_metric_is_stamped_with_its_time_in_milliseconds() -> None:
+    version = ModelVersion.from_arn(ARN)
+    assert version is not None
+    line = json.loads(repairs_metric_line(version, found="STOPPED", now=1_767_607_200.25))
+    assert line["_aws"]["Timestamp"] == 1_767_607_200_250

@@ -9,8 +9,12 @@ shut for more than a day.
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from support.fakes.cloudformation import STACK_ID, event
 from support.testdata import version_arn
@@ -104,6 +108,41 @@ def test_a_close_stops_the_model_and_an_opening_soon_starts_it_and_times_the_sta
     world.invoke(window_event(opening_soon()))  # the next wake-up sees it RUNNING: the start is timed
     tags = world.rekognition.tags(ARN)
     assert "running-model:started-at" not in tags and len(tags["running-model:starts"].split()) == 1
+    assert starts(world) == 2
+
+
+def test_a_close_logs_that_it_stopped_the_model_outside_the_windows(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    with caplog.at_level(logging.WARNING):
+        world.invoke(window_event(shut()))
+    logged = [record.getMessage() for record in caplog.records]
+    assert "Detector: model widgets/v1 was RUNNING; stopped it (outside the resource's running windows)" in logged
+
+
+def started_seconds_ago(world: World, seconds: int) -> None:
+    """Tag the model as this handler tags a start it made ``seconds`` ago."""
+    tags = world.rekognition.tags(ARN)
+    world.rekognition.set_tags(ARN, {**tags, "running-model:started-at": str(int(time.time()) - seconds)})
+
+
+def test_a_timed_start_is_remembered_as_the_seconds_it_took(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    started_seconds_ago(world, 600)
+    world.invoke(window_event(ALWAYS_OPEN))  # finds the model RUNNING: the start took 600 s
+    assert 600 <= int(world.rekognition.tags(ARN)["running-model:starts"]) <= 602
+
+
+def test_a_start_that_ended_failed_is_not_timed(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    started_seconds_ago(world, 600)
+    world.rekognition.set_status(ARN, "FAILED", "capacity")
+    world.invoke(window_event(ALWAYS_OPEN))  # starts it again; the failed start measured nothing
+    assert "running-model:starts" not in world.rekognition.tags(ARN)
     assert starts(world) == 2
 
 
