@@ -63,6 +63,14 @@ def test_create_with_min_and_max_enables_auto_scaling(world: World) -> None:
     assert (answer.body["Data"]["MinInferenceUnits"], answer.body["Data"]["MaxInferenceUnits"]) == ("2", "5")
 
 
+def test_a_model_described_without_a_maximum_answers_its_minimum_as_the_maximum(world: World) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=2, describes_max_units=False)
+    answer = create(world, MinInferenceUnits=2)
+    assert answer.status == "SUCCESS", answer.reason
+    assert (answer.body["Data"]["MinInferenceUnits"], answer.body["Data"]["MaxInferenceUnits"]) == ("2", "2")
+    assert calls(world, "StartProjectVersion") == [], "no maximum described means no auto-scaling: as declared"
+
+
 def test_the_project_is_looked_up_once_and_remembered_by_the_polls(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.8)
     assert create(world).status == "SUCCESS"

@@ -7,6 +7,8 @@ model is a script, so that minutes of polling take no time.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -623,6 +625,12 @@ def test_the_default_timing_fits_together() -> None:
     assert timing.problems() == []
     assert timing.schedule_expression == "rate(1 minute)"
     assert LONGEST_THROTTLED_CALL_SECONDS == 1 + 2 + 4 + 8 + 16
+
+
+def test_each_timing_default_is_the_one_its_docstring_states() -> None:
+    """The docstring says what each number is for: a changed default must change what it says."""
+    stated = dict(re.findall(r"``(\w+)``: .*?Default: (\d+(?:\.\d+)?)", Timing.__doc__ or "", re.S))
+    assert stated == {field.name: f"{field.default:g}" for field in fields(Timing)}
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,7 @@ class _Model:
     min_units: int | None = None
     max_units: int | None = None
     f1_score: float | None = None
+    describes_max_units: bool = True
     failing_starts: list[str] = field(default_factory=list)
     pending_failure: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -252,10 +253,14 @@ class FakeRekognition:
         max_units: int | None = None,
         status_message: str = "",
         f1_score: float | None = None,
+        describes_max_units: bool = True,
     ) -> None:
         """Create (or replace) a model version, and its project if needed.
 
         ``f1_score``: its evaluation's F1 score (EvaluationResult); None: no evaluation.
+
+        ``describes_max_units`` False: DescribeProjectVersions leaves MaxInferenceUnits out, as the
+        API may (the field is optional).
 
         ``min_units``/``max_units`` are the units the model was last started with; a model added
         as STARTING, RUNNING or STOPPING without them is taken to run on one unit. A replaced model
@@ -286,6 +291,7 @@ class FakeRekognition:
                 min_units=min_units,
                 max_units=max_units if max_units is not None else min_units,
                 f1_score=f1_score,
+                describes_max_units=describes_max_units,
             )
 
     def fail_next_starts(self, project_version_arn: str, message: str, count: int = 1) -> None:
@@ -735,7 +741,8 @@ def _describe(model: _Model) -> dict[str, Any]:
     }
     if model.min_units is not None:
         description["MinInferenceUnits"] = model.min_units
-        description["MaxInferenceUnits"] = model.max_units
+        if model.describes_max_units:
+            description["MaxInferenceUnits"] = model.max_units
     if model.f1_score is not None:
         summary = {"Bucket": "evaluations", "Name": f"{model.version_name}/EvaluationResultSummary.json"}
         description["EvaluationResult"] = {"F1Score": model.f1_score, "Summary": {"S3Object": summary}}
