@@ -4,6 +4,7 @@ Usage: ``python mutation/mutant_tests.py MAP PRISTINE MODULE``. MAP is the cover
 (coverage_map.py), PRISTINE the unmutated copy of MODULE, MODULE the file cosmic-ray has mutated
 (relative to the working directory). The exit status is pytest's: 0 means the mutant survived.
 Slow tests (mutation/targets.toml's slow-test-seconds) run only when no quicker test reaches the lines.
+The tests that killed the module's earlier mutants run first: one of them most often kills the next.
 A mutant on a line no test runs survives without running anything. A mutant whose tests take far
 longer than they did unmutated is stopped and killed: cosmic-ray counts that as a timeout.
 """
@@ -59,19 +60,42 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
     if not tests:
         print("no test runs the mutated lines")
         return 0
-    tests.sort(key=lambda test: durations.get(test, 0.0))
+    # The tests that killed this module's earlier mutants first, then the quickest.
+    killers_file = Path(f"{pristine_file}.killers.json")
+    killers: dict[str, int] = json.loads(killers_file.read_text()) if killers_file.exists() else {}
+    tests.sort(key=lambda test: (-killers.get(test, 0), durations.get(test, 0.0)))
     timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
-    with subprocess.Popen(command, start_new_session=True) as tests_run:
+    with subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True) as tests_run:
         try:
-            status = tests_run.wait(timeout=timeout)
+            output, _ = tests_run.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(tests_run.pid, signal.SIGKILL)
             print(f"timeout: the tests ran past {timeout:.0f} s")
             return 1
+    print(output)
+    status = tests_run.returncode
     if status in USAGE_ERRORS:
         print(f"ADAPTER ERROR: pytest ended with {USAGE_ERRORS[status]} ({status})")
+    for killer in failed_tests(output):
+        killers[killer] = killers.get(killer, 0) + 1
+    killers_file.write_text(json.dumps(killers))
     return status
+
+
+def failed_tests(output: str) -> list[str]:
+    """The node ids pytest's short summary (``-ra``) names as failed or in error."""
+    return [_node_id(line.split(" ", 1)[1]) for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+
+
+def _node_id(summary: str) -> str:
+    """``<node id> - <message>``: the first " - " outside the node id's [parameters]."""
+    start = 0
+    while (separator := summary.find(" - ", start)) >= 0:
+        if summary.count("[", 0, separator) == summary.count("]", 0, separator):
+            return summary[:separator]
+        start = separator + 1
+    return summary
 
 
 if __name__ == "__main__":

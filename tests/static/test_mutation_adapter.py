@@ -80,3 +80,15 @@ def test_a_mutant_of_a_constant_is_judged_by_every_test_of_the_module(mutation: 
     assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == ["t::adds", "t::high"]
     field = SOURCE.replace("size: int = 2", "size: int = 3")
     assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, field) == ["t::adds", "t::high"]
+
+
+def test_the_failed_tests_are_read_from_pytests_short_summary(mutation: dict[str, ModuleType]) -> None:
+    output = (
+        "..F\n=== short test summary info ===\n"
+        "FAILED tests/handler/test_x.py::test_one[a - b] - AssertionError: assert 1 == 2\n"
+        "ERROR tests/handler/test_y.py::test_two\n1 failed, 2 passed in 0.5s\n"
+    )
+    assert mutation["mutant_tests"].failed_tests(output) == [
+        "tests/handler/test_x.py::test_one[a - b]",
+        "tests/handler/test_y.py::test_two",
+    ]
