@@ -45,6 +45,19 @@ def statement_lines(source: str, line: int) -> range:
     return range(best.lineno, end + 1)
 
 
+def runs_on_import(source: str, line: int) -> bool:
+    """Whether ``line`` runs when the module is imported: it is in no function's body (a decorator,
+    a default, a def line, a class body and a constant all run on import)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            body = node.body if isinstance(node.body, list) else [node.body]
+            if body[0].lineno <= line <= (node.end_lineno or node.lineno) and not (
+                isinstance(node, ast.Lambda) and line < body[0].lineno
+            ):
+                return False
+    return True
+
+
 def definition_lines(source: str, line: int) -> range | None:
     """The lines of the innermost function or class holding ``line``, decorators included, if any."""
     best: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None = None

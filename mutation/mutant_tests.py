@@ -19,9 +19,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from changes import definition_lines, first_change, statement_lines
+from changes import definition_lines, first_change, runs_on_import, statement_lines
 
-IMPORT_TIME = ""
+# Coverage's context for lines that ran outside any test (during collection).
+OUTSIDE_ANY_TEST = ""
 # pytest's exit statuses that mean the command, not a test, went wrong.
 USAGE_ERRORS = {3: "internal error", 4: "usage error", 5: "no tests collected"}
 
@@ -30,17 +31,20 @@ def selected_tests(coverage: dict[str, list[str]], pristine: str, mutated: str) 
     """The node ids of the tests that run the changed statement.
 
     A statement that runs on import (a decorator, a default, a field) is judged by the tests that
-    run its function or class, and one outside any (a constant) by every test of the module.
+    run its function or class, and one outside any (a constant) by every test of the module. The
+    map cannot tell these apart by itself: it puts an import under whichever test came first.
     """
     change = first_change(pristine, mutated)
-    lines = {n for line in change.lines for n in statement_lines(pristine, line)}
-    tests = _covering(coverage, lines)
-    if IMPORT_TIME in tests:
+    if runs_on_import(pristine, change.lines[0]):
         definition = definition_lines(pristine, change.lines[0])
-        tests = _covering(coverage, definition) - {IMPORT_TIME} if definition else set()
+        body = [n for n in definition or () if not runs_on_import(pristine, n)]
+        tests = _covering(coverage, body)
         if not tests:
             tests = _covering(coverage, (int(line) for line in coverage))
-    tests.discard(IMPORT_TIME)
+    else:
+        lines = {n for line in change.lines for n in statement_lines(pristine, line)}
+        tests = _covering(coverage, lines)
+    tests.discard(OUTSIDE_ANY_TEST)
     return sorted(tests)
 
 

@@ -68,18 +68,25 @@ def test_a_mutant_is_judged_by_the_tests_that_run_its_statement(mutation: dict[s
     assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, mutated) == ["t::adds", "t::adds_too"]
 
 
+def test_lines_in_no_functions_body_run_on_import(mutation: dict[str, ModuleType]) -> None:
+    on_import = [n for n in range(1, 15) if mutation["changes"].runs_on_import(SOURCE, n)]
+    assert on_import == [1, 2, 3, 4, 5, 11, 12, 13, 14]
+
+
 def test_a_mutant_run_on_import_is_judged_by_the_tests_of_its_definition(mutation: dict[str, ModuleType]) -> None:
-    coverage = {"4": [""], "5": [""], "6": ["t::adds"], "9": ["t::high"], "14": [""], "1": [""]}
+    """Coverage puts a module's import under whichever test imported it first (here t::first)."""
+    coverage = {"1": ["t::first"], "4": ["t::first"], "5": ["t::first"], "6": ["t::adds"], "9": ["t::high"]}
     on_import = SOURCE.replace("floor=1", "floor=2")
     assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == ["t::adds", "t::high"]
 
 
 def test_a_mutant_of_a_constant_is_judged_by_every_test_of_the_module(mutation: dict[str, ModuleType]) -> None:
-    coverage = {"1": [""], "6": ["t::adds"], "9": ["t::high"], "14": [""]}
+    coverage = {"1": ["t::first"], "6": ["t::adds"], "9": ["t::high"], "14": ["t::first"]}
     on_import = SOURCE.replace("LIMIT = 3", "LIMIT = 4")
-    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == ["t::adds", "t::high"]
+    everything = ["t::adds", "t::first", "t::high"]
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, on_import) == everything
     field = SOURCE.replace("size: int = 2", "size: int = 3")
-    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, field) == ["t::adds", "t::high"]
+    assert mutation["mutant_tests"].selected_tests(coverage, SOURCE, field) == everything
 
 
 def test_the_failed_tests_are_read_from_pytests_short_summary(mutation: dict[str, ModuleType]) -> None:
