@@ -42,6 +42,7 @@ def test_create_starts_the_model_and_answers_once_it_runs(world: World) -> None:
     answer = create(world)
     assert answer.status == "SUCCESS", answer.reason
     assert answer.body["PhysicalResourceId"] == ARN
+    assert answer.body["NoEcho"] is False, "the attributes are no secret: the console shows them"
     assert answer.body["Data"] == {
         "ProjectVersionArn": ARN,
         "Status": "RUNNING",

@@ -307,6 +307,12 @@ def test_the_first_look_sets_the_deadline_from_service_timeout_less_the_margin()
     assert data[PROJECT_ARN] == "arn:project"
 
 
+def test_a_service_timeout_shorter_than_twice_the_margin_leaves_half_of_it_to_the_model() -> None:
+    clock, data = Clock(), {}
+    handle(lifecycle_with(ScriptedModel(STARTING), clock), create_event(ServiceTimeout="121"), data)
+    assert data[DEADLINE] == 1_000_000 + 60.5, "121 s less a 90 s margin would leave the model 31 s"
+
+
 def test_polls_keep_the_first_deadline() -> None:
     clock, data = Clock(), {DEADLINE: 1_000_000 + 5.0}
     model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1")})

@@ -74,6 +74,29 @@ def test_a_repair_logs_what_it_found_what_it_did_and_why(world: World, caplog: p
     assert "Detector: model widgets/v1 was STOPPED; started it (the stack declares it RUNNING now)" in logged
 
 
+def test_a_repair_that_finds_the_model_starting_waits_without_an_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STARTING")
+    with caplog.at_level(logging.INFO):
+        world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_repair_that_finds_the_model_unusable_logs_an_error_and_calls_nothing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "EXPIRED")
+    with caplog.at_level(logging.INFO):
+        world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"]
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.startswith("Scheduled look at Detector: model widgets/v1 cannot run: it has expired")
+
+
 def test_a_model_found_failed_is_started_again(world: World) -> None:
     deployed(world)
     world.rekognition.set_status(ARN, "FAILED", "capacity")

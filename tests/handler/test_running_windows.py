@@ -136,6 +136,16 @@ def test_a_timed_start_is_remembered_as_the_seconds_it_took(world: World) -> Non
     assert 600 <= int(world.rekognition.tags(ARN)["running-model:starts"]) <= 602
 
 
+def test_a_start_time_tag_that_is_no_number_measures_nothing_and_is_removed(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+    tags = world.rekognition.tags(ARN)
+    world.rekognition.set_tags(ARN, {**tags, "running-model:started-at": "yesterday"})
+    world.invoke(window_event(ALWAYS_OPEN))
+    tags = world.rekognition.tags(ARN)
+    assert "running-model:starts" not in tags and "running-model:started-at" not in tags
+
+
 def test_a_start_that_ended_failed_is_not_timed(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
     assert create(world, ALWAYS_OPEN).status == "SUCCESS"
