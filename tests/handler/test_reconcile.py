@@ -313,6 +313,25 @@ def test_a_service_timeout_shorter_than_twice_the_margin_leaves_half_of_it_to_th
     assert data[DEADLINE] == 1_000_000 + 60.5, "121 s less a 90 s margin would leave the model 31 s"
 
 
+# Clock() starts on Monday 1970-01-12 at 13:46:40 UTC: this window opens in 44 minutes, beyond the
+# lead of a model never timed (35) and within the hour in which a running model stays wanted.
+OPENS_WITHIN_THE_HOUR = {"TimeZone": "UTC", "Windows": [{"Days": "MON", "Start": "14:30", "End": "15:30"}]}
+
+
+def test_a_look_at_the_model_for_its_schedule_that_keeps_failing_fails_the_first_look_with_why() -> None:
+    model = ScriptedModel(THROTTLED)
+    answer = handle(lifecycle_with(model, Clock()), create_event(Schedule=OPENS_WITHIN_THE_HOUR))  # type: ignore[arg-type]
+    assert answer.finished
+    assert answer.failure_reason.startswith("Model widgets/v1: DescribeProjectVersions failed: ThrottlingException")
+
+
+def test_a_look_at_the_model_for_its_schedule_throttled_in_a_poll_is_left_to_the_next_poll() -> None:
+    model = ScriptedModel(THROTTLED, tags={OWNER.key: OWNER.value("req-1")})
+    event = create_event(Schedule=OPENS_WITHIN_THE_HOUR)  # type: ignore[arg-type]
+    answer = handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
+    assert not answer.finished
+
+
 def test_polls_keep_the_first_deadline() -> None:
     clock, data = Clock(), {DEADLINE: 1_000_000 + 5.0}
     model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1")})
