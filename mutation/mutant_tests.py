@@ -4,7 +4,8 @@ Usage: ``python mutation/mutant_tests.py MAP PRISTINE MODULE``. MAP is the cover
 (coverage_map.py), PRISTINE the unmutated copy of MODULE, MODULE the file cosmic-ray has mutated
 (relative to the working directory). The exit status is pytest's: 0 means the mutant survived.
 Slow tests (mutation/targets.toml's slow-test-seconds) run only when no quicker test reaches the lines.
-The tests that killed the module's earlier mutants run first: one of them most often kills the next.
+The tests that killed the module's earlier mutants run first (one of them most often kills the next),
+then the quickest, up to mutation/targets.toml's test-budget-seconds of them.
 A mutant on a line no test runs survives without running anything. A mutant whose tests take far
 longer than they did unmutated is stopped and killed: cosmic-ray counts that as a timeout.
 """
@@ -68,6 +69,7 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
     killers_file = Path(f"{pristine_file}.killers.json")
     killers: dict[str, int] = json.loads(killers_file.read_text()) if killers_file.exists() else {}
     tests.sort(key=lambda test: (-killers.get(test, 0), durations.get(test, 0.0)))
+    tests = within_budget(tests, durations, settings["budget"])
     timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
     with subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True) as tests_run:
@@ -85,6 +87,18 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
         killers[killer] = killers.get(killer, 0) + 1
     killers_file.write_text(json.dumps(killers))
     return status
+
+
+def within_budget(tests: list[str], durations: dict[str, float], budget: float) -> list[str]:
+    """The first of ``tests`` whose unmutated durations add up to at most ``budget`` (at least one)."""
+    chosen: list[str] = []
+    spent = 0.0
+    for test in tests:
+        spent += durations.get(test, 0.0)
+        if chosen and spent > budget:
+            break
+        chosen.append(test)
+    return chosen
 
 
 def failed_tests(output: str) -> list[str]:

@@ -126,6 +126,7 @@ def _session(
                 "factor": settings["timeout-factor"],
                 "grace": settings["timeout-grace-seconds"],
                 "slow": settings["slow-test-seconds"],
+                "budget": settings["test-budget-seconds"],
             }
         ),
     }

@@ -99,3 +99,10 @@ def test_the_failed_tests_are_read_from_pytests_short_summary(mutation: dict[str
         "tests/handler/test_x.py::test_one[a - b]",
         "tests/handler/test_y.py::test_two",
     ]
+
+
+def test_a_mutant_runs_tests_up_to_the_budget_and_at_least_one(mutation: dict[str, ModuleType]) -> None:
+    durations = {"a": 10.0, "b": 15.0, "c": 10.0, "long": 50.0}
+    within_budget = mutation["mutant_tests"].within_budget
+    assert within_budget(["a", "b", "c"], durations, 30.0) == ["a", "b"]
+    assert within_budget(["long", "a"], durations, 30.0) == ["long"]
