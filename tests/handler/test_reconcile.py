@@ -89,7 +89,7 @@ class ScriptedModel:
 
     def read_tags(self) -> dict[str, str]:
         self.calls.append("tags")
-        if self.tag_error and self.tag_error.code == "ResourceNotFoundException":
+        if self.tag_error and "ListTagsForResource" in (self.tag_error.operation, self.tag_error.code):
             raise self.tag_error
         return dict(self.tags)
 
@@ -385,6 +385,22 @@ def test_a_create_that_cannot_register_fails_with_no_version_to_clean_up() -> No
     assert answer.physical_id is None and model.looks == 0
 
 
+def test_a_create_whose_registration_is_refused_says_why_in_rekognitions_words() -> None:
+    refused = RekognitionError("TagResource", "AccessDeniedException", "not allowed", transient=False)
+    answer = handle(lifecycle_with(ScriptedModel(STARTING, tag_error=refused), Clock()), create_event())
+    assert answer.failure_reason == (
+        "Could not register as an owner of model widgets/v1: TagResource failed: AccessDeniedException: not allowed"
+    )
+
+
+def test_a_delete_that_cannot_read_the_models_owners_fails_saying_why_and_stops_nothing() -> None:
+    refused = RekognitionError("ListTagsForResource", "AccessDeniedException", "not allowed", transient=False)
+    model = ScriptedModel(Observation("RUNNING", 1, 1), tags={OWNER.key: OWNER.value("req-0")}, tag_error=refused)
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and "ListTagsForResource failed: AccessDeniedException" in answer.failure_reason
+    assert model.stops == 0
+
+
 def test_a_full_set_of_tags_fails_the_create_with_what_to_do() -> None:
     model = ScriptedModel(STARTING, tag_error=TOO_MANY_TAGS)
     answer = handle(lifecycle_with(model, Clock()), create_event())
@@ -501,6 +517,29 @@ def test_a_rollback_update_releases_the_version_the_failed_update_started() -> N
     assert answer.physical_id == ARN and not answer.failure_reason
     assert new.stops == 1 and new.tags == {} and old.stops == 0
     assert ("Detector", "req-1", new_arn) in polls.ended
+
+
+def rollback_releasing(new: ScriptedModel) -> Any:
+    """A rollback Update back to ARN, after a failed update to ``new`` (req-1) that started it."""
+    old = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")})
+    rollback = request(
+        "Update", "req-2", PhysicalResourceId=ARN, OldResourceProperties={"ProjectVersionArn": new.version.arn}
+    )
+    return handle(lifecycle_with(old, Clock(), new), rollback, polls=Polls())
+
+
+def test_a_rollback_update_still_stopping_the_version_the_failed_update_started_is_polled_on() -> None:
+    new_arn = version_arn("widgets", "v2")
+    new = ScriptedModel(RUNNING, Observation("STOPPING"), tags={OWNER.key: OWNER.value("req-1")}, arn=new_arn)
+    answer = rollback_releasing(new)
+    assert not answer.finished and new.stops == 1
+
+
+def test_a_rollback_update_that_cannot_stop_the_version_the_failed_update_started_fails_saying_why() -> None:
+    new_arn = version_arn("widgets", "v2")
+    new = ScriptedModel(RUNNING, DENIED, tags={OWNER.key: OWNER.value("req-1")}, arn=new_arn)
+    answer = rollback_releasing(new)
+    assert answer.finished and answer.failure_reason == "DescribeProjectVersions failed: AccessDeniedException: no"
 
 
 def test_a_forward_update_leaves_the_old_version_to_the_cleanup_delete() -> None:
