@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -71,22 +72,47 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
     tests.sort(key=lambda test: (-killers.get(test, 0), durations.get(test, 0.0)))
     tests = within_budget(tests, durations, settings["budget"])
     timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
-    with subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True) as tests_run:
-        try:
-            output, _ = tests_run.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(tests_run.pid, signal.SIGKILL)
-            print(f"timeout: the tests ran past {timeout:.0f} s")
-            return 1
+    # The preloaded libraries cannot have their asserts rewritten any more: pytest says so, needlessly.
+    warm = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    arguments = ["-x", "-q", "-p", "no:cacheprovider", "--no-header", *warm, *tests]
+    status, output = run_pytest(arguments, timeout, Path(f"{pristine_file}.output"))
     print(output)
-    status = tests_run.returncode
+    if status is None:
+        print(f"timeout: the tests ran past {timeout:.0f} s")
+        return 1
     if status in USAGE_ERRORS:
         print(f"ADAPTER ERROR: pytest ended with {USAGE_ERRORS[status]} ({status})")
     for killer in failed_tests(output):
         killers[killer] = killers.get(killer, 0) + 1
     killers_file.write_text(json.dumps(killers))
     return status
+
+
+def run_pytest(arguments: list[str], timeout: float, output_file: Path) -> tuple[int | None, str]:
+    """pytest's exit status (None when stopped at ``timeout``) and output: from run.py's warm
+    pytest (preload_server.py) when MUTATION_PRELOAD_SOCKET names one, else from a new process."""
+    server = os.environ.get("MUTATION_PRELOAD_SOCKET")
+    if not server:
+        command = [sys.executable, "-m", "pytest", *arguments]
+        with subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True) as tests_run:
+            try:
+                output, _ = tests_run.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(tests_run.pid, signal.SIGKILL)
+                return None, ""
+        return tests_run.returncode, output
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(server)
+        connection.sendall(json.dumps({"args": arguments, "output": str(output_file)}).encode() + b"\n")
+        answers = connection.makefile()
+        child = json.loads(answers.readline())["pid"]
+        connection.settimeout(timeout)
+        try:
+            status = json.loads(answers.readline())["status"]
+        except TimeoutError:
+            os.killpg(child, signal.SIGKILL)
+            return None, ""
+    return status, output_file.read_text()
 
 
 def within_budget(tests: list[str], durations: dict[str, float], budget: float) -> list[str]:

@@ -80,8 +80,13 @@ def main() -> int:
 
     jobs.sort(key=lambda job: -(ROOT / job.module).stat().st_size)  # the longest first: they bound the wall time
     print(f"mutating {len(jobs)} modules in {arguments.workers} checkouts under {work}", flush=True)
-    with ThreadPoolExecutor(arguments.workers) as pool:
-        results = list(pool.map(run, jobs))
+    servers = [_preload_server(checkout) for checkout in list(checkouts.queue)]
+    try:
+        with ThreadPoolExecutor(arguments.workers) as pool:
+            results = list(pool.map(run, jobs))
+    finally:
+        for server in servers:
+            server.kill()
     print_report(results)
     mutated = {job.module for job in jobs}
     stale = sorted(key for key in equivalents.mutants if key[0] in mutated and key not in matched)
@@ -121,6 +126,7 @@ def _session(
     )
     environment = {
         **os.environ,
+        "MUTATION_PRELOAD_SOCKET": str(_socket(checkout)),
         "MUTATION_SETTINGS": json.dumps(
             {
                 "factor": settings["timeout-factor"],
@@ -138,6 +144,20 @@ def _session(
     found = triage(session, checkout, equivalents)
     cosmic_ray("exec", str(config), str(session))
     return read_session(session, job.module, pristine), found
+
+
+def _preload_server(checkout: Path) -> subprocess.Popen[bytes]:
+    """The checkout's warm pytest (preload_server.py), listening on _socket(checkout)."""
+    server = subprocess.Popen([sys.executable, "mutation/preload_server.py", str(_socket(checkout))], cwd=checkout)
+    while not _socket(checkout).exists():
+        if server.poll() is not None:
+            raise RuntimeError(f"the preload server of {checkout} ended with {server.returncode}")
+        time.sleep(0.1)
+    return server
+
+
+def _socket(checkout: Path) -> Path:
+    return checkout.with_suffix(".sock")
 
 
 def _checkout(destination: Path) -> Path:
