@@ -6,6 +6,7 @@ model is a script, so that minutes of polling take no time.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import fields
@@ -29,7 +30,10 @@ VERSION = ModelVersion.from_arn(ARN)
 THROTTLED = RekognitionError("DescribeProjectVersions", "ThrottlingException", "slow down", transient=True)
 DENIED = RekognitionError("DescribeProjectVersions", "AccessDeniedException", "no", transient=False)
 NOT_FOUND = RekognitionError("ListTagsForResource", "ResourceNotFoundException", "not found", transient=False)
-TOO_MANY_TAGS = RekognitionError("TagResource", "ServiceQuotaExceededException", "too many", transient=False)
+# As botocore parses it from JSON: equal to the literal, not the same object.
+TOO_MANY_TAGS = RekognitionError(
+    "TagResource", json.loads('"ServiceQuotaExceededException"'), "too many", transient=False
+)
 
 
 class Clock:
@@ -236,6 +240,12 @@ def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> Non
     ]
 
 
+def test_a_model_without_a_maximum_is_logged_with_its_minimum_as_maximum(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="running_model"):
+        run(ScriptedModel(Observation("RUNNING", 2, None)), Desired(running=True, min_units=2))
+    assert "Model widgets/v1 is RUNNING (min 2, max 2 inference units)" in [r.getMessage() for r in caplog.records]
+
+
 # The lifecycle: ownership, what a request's Data carries between polls, what a failure leaves behind.
 
 TIMING = Timing(step_seconds=10, window_seconds=45, deadline_margin_seconds=90, reserve_seconds=60)
@@ -330,6 +340,12 @@ def test_a_look_at_the_model_for_its_schedule_throttled_in_a_poll_is_left_to_the
     event = create_event(Schedule=OPENS_WITHIN_THE_HOUR)  # type: ignore[arg-type]
     answer = handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
     assert not answer.finished
+
+
+def test_a_poll_after_a_window_opened_records_the_resource_as_wanting_the_model_running() -> None:
+    model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1", idle=True)})
+    handle(lifecycle_with(model, Clock()), create_event(), {DEADLINE: 1_000_000 + 600}, polling=True)
+    assert model.tags[OWNER.key] == OWNER.value("req-1", idle=False)
 
 
 def test_polls_keep_the_first_deadline() -> None:
@@ -429,9 +445,11 @@ def test_a_poll_whose_request_was_superseded_ends_silently_without_acting() -> N
     assert answer.finished and answer.silent and model.started == [] and model.looks == 0
 
 
-def test_a_request_superseded_between_two_looks_does_not_start_the_model() -> None:
+@pytest.mark.parametrize("later", ["req-2", "req-0"])
+def test_a_request_superseded_between_two_looks_does_not_start_the_model(later: str) -> None:
+    """Request ids are not ordered: a later request is any other one."""
     model = ScriptedModel(STARTING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
-    model.on_look[2] = lambda: model.tags.update({OWNER.key: OWNER.value("req-2")})
+    model.on_look[2] = lambda: model.tags.update({OWNER.key: OWNER.value(later)})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
     assert answer.silent and model.started == []
 
@@ -656,6 +674,7 @@ def test_a_registration_throttled_for_the_whole_window_fails_and_starts_nothing(
     answer = handle(lifecycle_with(model, clock), create_event())
     assert answer.failure_reason.startswith("Could not register as an owner of model widgets/v1: TagResource failed")
     assert model.started == [] and answer.physical_id is None
+    assert clock.now == 1_000_000 + 40, "tries every 10 s while another step fits in the 45 s window"
 
 
 def test_a_throttled_ownership_check_in_a_poll_waits_for_the_next_poll() -> None:
