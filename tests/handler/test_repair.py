@@ -125,6 +125,20 @@ def test_a_model_running_with_other_units_is_stopped_then_started_with_the_decla
     assert actions(world)[-1] == "StartProjectVersion" and last_start(world)["MinInferenceUnits"] == 3
 
 
+def test_a_repair_leaves_the_model_alone_when_its_owners_change_while_it_looks(world: World) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STOPPED")
+
+    def released_while_looking(action: str, resource: str, context: Any) -> bool:
+        if action == "rekognition:DescribeProjectVersions":
+            world.rekognition.set_tags(ARN, {})  # the resource's Delete releases the version meanwhile
+        return True
+
+    world.rekognition.set_authorizer(released_while_looking)
+    world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"], "only the deploy's start: the repair found no owner left"
+
+
 def test_a_model_the_resource_no_longer_owns_is_never_started(world: World) -> None:
     deployed(world)
     assert world.run(event("Delete", world.responses, DECLARED, physical_id=ARN)).status == "SUCCESS"

@@ -146,14 +146,23 @@ def test_a_start_time_tag_that_is_no_number_measures_nothing_and_is_removed(worl
     assert "running-model:starts" not in tags and "running-model:started-at" not in tags
 
 
-def test_a_start_that_ended_failed_is_not_timed(world: World) -> None:
+@pytest.mark.parametrize("status", ["FAILED", "STOPPED"])
+def test_a_start_that_did_not_end_running_is_not_timed(world: World, status: str) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
     assert create(world, ALWAYS_OPEN).status == "SUCCESS"
     started_seconds_ago(world, 600)
-    world.rekognition.set_status(ARN, "FAILED", "capacity")
-    world.invoke(window_event(ALWAYS_OPEN))  # starts it again; the failed start measured nothing
+    world.rekognition.set_status(ARN, status, "capacity")
+    world.invoke(window_event(ALWAYS_OPEN))  # starts it again; the start before measured nothing
     assert "running-model:starts" not in world.rekognition.tags(ARN)
     assert starts(world) == 2
+
+
+def test_a_wake_up_that_changes_nothing_tags_nothing(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, shut()).status == "SUCCESS"
+    tagged = world.rekognition.call_count("TagResource")
+    world.invoke(window_event(shut()))  # still shut: the resource holds the version idle, as recorded
+    assert world.rekognition.call_count("TagResource") == tagged
 
 
 def test_a_close_leaves_running_a_model_another_owner_wants_and_its_delete_then_stops_it(world: World) -> None:
