@@ -6,12 +6,14 @@ Reason at most 256 characters.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 import pytest
 
 from running_model.lifecycle import DEADLINE
+from running_model.resource import poll_rule_name
 
 from support.fakes.aws import (
     client,
@@ -391,6 +393,29 @@ def test_a_long_logical_id_gives_valid_rule_names(world: World) -> None:
     assert len(rule_name) <= 64 and rule_name.startswith(world.rule_prefix + "Detector")
     assert "CrHelperPermission" not in poll
     assert world.poll_until_answered(request).status == "SUCCESS"
+
+
+def test_a_poll_rule_name_fills_eventbridges_64_characters_and_names_its_request() -> None:
+    prefix = "RunningModel-0123abcd-"
+    name = poll_rule_name(prefix, "Detector" + "X" * 100, "req-1")
+    assert len(name) == 64 and name.startswith(prefix + "DetectorXXX")
+    assert name.endswith("-" + hashlib.sha256(b"req-1").hexdigest()[:8])
+    assert poll_rule_name(prefix, "Short", "req-1") == prefix + "Short-" + hashlib.sha256(b"req-1").hexdigest()[:8]
+
+
+def test_an_invocation_out_of_time_once_polling_is_set_up_leaves_the_answer_to_the_next_poll(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1)
+    world.rekognition.inject_latency("StartProjectVersion", 4.0)  # the timer (2.5 s) fires during the start
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request, timeout_seconds=3.0)
+    assert world.responses.answers_to(request["RequestId"]) == [], "the poll rule carries on: no FAILED answer"
+    assert world.poll_until_answered(request).status == "SUCCESS"
+
+
+def test_the_handlers_own_clients_retry_in_botocores_standard_mode(world: World) -> None:
+    helper = world.handler.helper
+    for client_ in (helper._events_client, helper._lambda_client):
+        assert client_.meta.config.retries == {"mode": "standard", "total_max_attempts": 6}
 
 
 def test_the_logs_never_hold_the_response_url(world: World, caplog: pytest.LogCaptureFixture) -> None:
