@@ -604,6 +604,7 @@ def test_a_cancelled_create_is_answered_and_ended_by_the_delete(world: World) ->
     assert answer.status == "SUCCESS" and answer.body["PhysicalResourceId"] == made_up
     (ended,) = world.responses.answers_to(request["RequestId"])
     assert ended.status == "FAILED" and ended.reason == "Ended by a later Delete of this resource"
+    assert ended.body["PhysicalResourceId"] == ARN, "the ended Create had registered: its answer names the version"
     assert world.scheduled_inputs() == [] and world.rekognition.status(ARN) == "STOPPED"
 
 
