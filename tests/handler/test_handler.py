@@ -405,9 +405,10 @@ def test_a_poll_rule_name_fills_eventbridges_64_characters_and_names_its_request
 
 def test_an_invocation_out_of_time_once_polling_is_set_up_leaves_the_answer_to_the_next_poll(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.1)
-    world.rekognition.inject_latency("StartProjectVersion", 4.0)  # the timer (2.5 s) fires during the start
+    # crhelper's timer fires 0.5 s before the timeout: during the start, long after polling was set up.
+    world.rekognition.inject_latency("StartProjectVersion", 8.0)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
-    world.invoke(request, timeout_seconds=3.0)
+    world.invoke(request, timeout_seconds=6.0)
     assert world.responses.answers_to(request["RequestId"]) == [], "the poll rule carries on: no FAILED answer"
     assert world.poll_until_answered(request).status == "SUCCESS"
 
