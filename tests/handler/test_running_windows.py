@@ -133,7 +133,7 @@ def test_a_timed_start_is_remembered_as_the_seconds_it_took(world: World) -> Non
     assert create(world, ALWAYS_OPEN).status == "SUCCESS"
     started_seconds_ago(world, 600)
     world.invoke(window_event(ALWAYS_OPEN))  # finds the model RUNNING: the start took 600 s
-    assert 600 <= int(world.rekognition.tags(ARN)["running-model:starts"]) <= 602
+    assert 600 <= int(world.rekognition.tags(ARN)["running-model:starts"]) <= 660, "600 s, and the test's own time"
 
 
 def test_a_start_time_tag_that_is_no_number_measures_nothing_and_is_removed(world: World) -> None:
