@@ -395,8 +395,8 @@ def test_a_long_logical_id_gives_valid_rule_names(world: World) -> None:
     assert world.poll_until_answered(request).status == "SUCCESS"
 
 
-def test_a_poll_rule_name_fills_eventbridges_64_characters_and_names_its_request() -> None:
-    prefix = "RunningModel-0123abcd-"
+@pytest.mark.parametrize("prefix", ["RunningModel-0123abcd-", "RunningModel-"])
+def test_a_poll_rule_name_fills_eventbridges_64_characters_and_names_its_request(prefix: str) -> None:
     name = poll_rule_name(prefix, "Detector" + "X" * 100, "req-1")
     assert len(name) == 64 and name.startswith(prefix + "DetectorXXX")
     assert name.endswith("-" + hashlib.sha256(b"req-1").hexdigest()[:8])

@@ -240,6 +240,18 @@ def test_one_log_line_per_status_change(caplog: pytest.LogCaptureFixture) -> Non
     ]
 
 
+def test_one_log_line_per_status_change_while_stopping(caplog: pytest.LogCaptureFixture) -> None:
+    model = ScriptedModel(RUNNING, Observation("STOPPING", 1, 1), Observation("STOPPED"))
+    with caplog.at_level(logging.INFO, logger="running_model"):
+        run(model, STOPPED_STATE)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Model ")]
+    assert lines == [
+        "Model widgets/v1 is RUNNING (min 1, max 1 inference units)",
+        "Model widgets/v1 is STOPPING (min 1, max 1 inference units)",
+        "Model widgets/v1 is STOPPED",
+    ]
+
+
 def test_a_model_without_a_maximum_is_logged_with_its_minimum_as_maximum(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="running_model"):
         run(ScriptedModel(Observation("RUNNING", 2, None)), Desired(running=True, min_units=2))
@@ -431,11 +443,13 @@ def test_an_update_failure_keeps_the_resources_own_id() -> None:
     assert answer.failure_reason and answer.physical_id is None
 
 
-def test_a_later_request_of_the_resource_ends_the_earlier_one_still_polled() -> None:
-    model = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")})
+@pytest.mark.parametrize("earlier", ["req-0", "req-9"])
+def test_a_later_request_of_the_resource_ends_the_earlier_one_still_polled(earlier: str) -> None:
+    """Request ids are not ordered: the earlier request is the one the tag names, whatever its id."""
+    model = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value(earlier)})
     polls = Polls()
     answer = handle(lifecycle_with(model, Clock()), create_event(), polls=polls)
-    assert polls.ended == [("Detector", "req-0", ARN)]
+    assert polls.ended == [("Detector", earlier, ARN)]
     assert answer.physical_id == ARN and model.tags[OWNER.key].startswith("req-1 ")
 
 

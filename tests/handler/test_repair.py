@@ -139,6 +139,22 @@ def test_a_repair_leaves_the_model_alone_when_its_owners_change_while_it_looks(w
     assert actions(world) == ["StartProjectVersion"], "only the deploy's start: the repair found no owner left"
 
 
+def test_a_repair_whose_look_fails_logs_why_and_leaves_it_to_the_next_event(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    deployed(world)
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.rekognition.inject_error("DescribeProjectVersions", "AccessDeniedException", message="not allowed")
+    with caplog.at_level(logging.WARNING):
+        world.invoke(repair_event())
+    assert actions(world) == ["StartProjectVersion"]
+    logged = [r.getMessage() for r in caplog.records]
+    assert (
+        "Scheduled look at Detector on widgets/v1: DescribeProjectVersions failed: AccessDeniedException: not allowed"
+        in logged
+    )
+
+
 def test_a_model_the_resource_no_longer_owns_is_never_started(world: World) -> None:
     deployed(world)
     assert world.run(event("Delete", world.responses, DECLARED, physical_id=ARN)).status == "SUCCESS"

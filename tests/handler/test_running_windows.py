@@ -157,6 +157,21 @@ def test_a_start_that_did_not_end_running_is_not_timed(world: World, status: str
     assert starts(world) == 2
 
 
+def test_a_close_leaves_the_model_running_for_an_owner_that_registers_while_it_looks(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
+    assert create(world, ALWAYS_OPEN).status == "SUCCESS"
+
+    def registers_while_looking(action: str, resource: str, context: Any) -> bool:
+        if action == "rekognition:DescribeProjectVersions":  # another stack deploys the same model meanwhile
+            tags = world.rekognition.tags(ARN)
+            world.rekognition.set_tags(ARN, {**tags, "running-model:owner:other": "req-9 Other/Detector"})
+        return True
+
+    world.rekognition.set_authorizer(registers_while_looking)
+    world.invoke(window_event(shut()))
+    assert world.rekognition.status(ARN) == "RUNNING"
+
+
 def test_a_wake_up_that_changes_nothing_tags_nothing(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=0.1, stop_seconds=0.1)
     assert create(world, shut()).status == "SUCCESS"
