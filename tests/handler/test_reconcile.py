@@ -252,6 +252,21 @@ def test_one_log_line_per_status_change_while_stopping(caplog: pytest.LogCapture
     ]
 
 
+@pytest.mark.parametrize(
+    "desired, logged",
+    [
+        (Desired(running=True, min_units=2), "Starting widgets/v1 with 2 inference unit(s)"),
+        (Desired(running=True, min_units=2, max_units=5), "Starting widgets/v1 with 2 to 5 inference units"),
+    ],
+)
+def test_a_start_is_logged_with_the_units_it_asks_for(
+    caplog: pytest.LogCaptureFixture, desired: Desired, logged: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="running_model"):
+        run(ScriptedModel(Observation("STOPPED"), Observation("RUNNING", 2, desired.max_units)), desired)
+    assert logged in [r.getMessage() for r in caplog.records]
+
+
 def test_a_model_without_a_maximum_is_logged_with_its_minimum_as_maximum(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="running_model"):
         run(ScriptedModel(Observation("RUNNING", 2, None)), Desired(running=True, min_units=2))
@@ -341,9 +356,9 @@ OPENS_WITHIN_THE_HOUR = {"TimeZone": "UTC", "Windows": [{"Days": "MON", "Start":
 
 
 def test_a_look_at_the_model_for_its_schedule_that_keeps_failing_fails_the_first_look_with_why() -> None:
-    model = ScriptedModel(THROTTLED)
-    answer = handle(lifecycle_with(model, Clock()), create_event(Schedule=OPENS_WITHIN_THE_HOUR))  # type: ignore[arg-type]
-    assert answer.finished
+    model, clock = ScriptedModel(THROTTLED), Clock()
+    answer = handle(lifecycle_with(model, clock), create_event(Schedule=OPENS_WITHIN_THE_HOUR))  # type: ignore[arg-type]
+    assert answer.finished and clock.now > 1_000_000, "tried again on the beat before failing"
     assert answer.failure_reason.startswith("Model widgets/v1: DescribeProjectVersions failed: ThrottlingException")
 
 
