@@ -137,3 +137,10 @@ def test_a_start_without_a_maximum_sends_none(rekognition: FakeRekognition, endp
     client_at(endpoint).start(min_units=3, max_units=None)
     (start,) = [call for call in rekognition.calls if call.operation == "StartProjectVersion"]
     assert start.params == {"ProjectVersionArn": ARN, "MinInferenceUnits": 3}
+
+
+def test_a_version_rekognition_does_not_find_is_observed_as_missing(
+    rekognition: FakeRekognition, endpoint: str
+) -> None:
+    rekognition.inject_error("DescribeProjectVersions", "ResourceNotFoundException")
+    assert client_at(endpoint, project=project_arn()).observe().status is None
