@@ -609,6 +609,14 @@ def test_a_cancelled_create_is_answered_and_ended_by_the_delete(world: World) ->
     assert world.scheduled_inputs() == [] and world.rekognition.status(ARN) == "STOPPED"
 
 
+def test_the_delete_of_a_cancelled_create_answers_once_the_model_has_stopped(world: World) -> None:
+    world.rekognition.add_model(ARN, start_seconds=0.5, stop_seconds=1.0)  # the stop outlasts an invocation
+    world.invoke(event("Create", world.responses, {"ProjectVersionArn": ARN}))
+    made_up = "RunningModelTest-Detector-1A2B3C4D5E6F"
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=made_up))
+    assert answer.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
+
+
 def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_poll(world: World) -> None:
     """Another invocation is answering (its lock statement exists): this one neither answers nor
     removes the rule; once the lock is gone, the next poll answers."""
