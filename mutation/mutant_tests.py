@@ -129,7 +129,8 @@ def within_budget(tests: list[str], durations: dict[str, float], budget: float) 
 
 def failed_tests(output: str) -> list[str]:
     """The node ids pytest's short summary (``-ra``) names as failed or in error."""
-    return [_node_id(line.split(" ", 1)[1]) for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    summary = output.partition("short test summary info")[2]  # not the captured log's "ERROR ..." lines
+    return [_node_id(line.split(" ", 1)[1]) for line in summary.splitlines() if line.startswith(("FAILED ", "ERROR "))]
 
 
 def _node_id(summary: str) -> str:

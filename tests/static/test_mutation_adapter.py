@@ -91,7 +91,8 @@ def test_a_mutant_of_a_constant_is_judged_by_every_test_of_the_module(mutation: 
 
 def test_the_failed_tests_are_read_from_pytests_short_summary(mutation: dict[str, ModuleType]) -> None:
     output = (
-        "..F\n=== short test summary info ===\n"
+        "..F\n--- Captured log call ---\nERROR    running_model.resource:resource.py:187 Could not remove\n"
+        "=== short test summary info ===\n"
         "FAILED tests/handler/test_x.py::test_one[a - b] - AssertionError: assert 1 == 2\n"
         "ERROR tests/handler/test_y.py::test_two\n1 failed, 2 passed in 0.5s\n"
     )
