@@ -4,8 +4,8 @@ Usage: ``python mutation/mutant_tests.py MAP PRISTINE MODULE``. MAP is the cover
 (coverage_map.py), PRISTINE the unmutated copy of MODULE, MODULE the file cosmic-ray has mutated
 (relative to the working directory). The exit status is pytest's: 0 means the mutant survived.
 Slow tests (mutation/targets.toml's slow-test-seconds) run only when no quicker test reaches the lines.
-The tests that killed the module's earlier mutants run first (one of them most often kills the next),
-then the quickest, up to mutation/targets.toml's test-budget-seconds of them.
+Unit tests run first, then the others; in each, the tests that killed the module's earlier mutants
+first, then the quickest; up to mutation/targets.toml's test-budget-seconds of them.
 A mutant on a line no test runs survives without running anything. A mutant whose tests take far
 longer than they did unmutated is stopped and killed: cosmic-ray counts that as a timeout.
 """
@@ -66,11 +66,9 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
     if not tests:
         print("no test runs the mutated lines")
         return 0
-    # The tests that killed this module's earlier mutants first, then the quickest.
     killers_file = Path(f"{pristine_file}.killers.json")
     killers: dict[str, int] = json.loads(killers_file.read_text()) if killers_file.exists() else {}
-    tests.sort(key=lambda test: (-killers.get(test, 0), durations.get(test, 0.0)))
-    tests = within_budget(tests, durations, settings["budget"])
+    tests = within_budget(in_order(tests, durations, killers), durations, settings["budget"])
     timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
     # The preloaded libraries cannot have their asserts rewritten any more: pytest says so, needlessly.
     warm = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -113,6 +111,23 @@ def run_pytest(arguments: list[str], timeout: float, output_file: Path) -> tuple
             os.killpg(child, signal.SIGKILL)
             return None, ""
     return status, output_file.read_text()
+
+
+# A test quicker than this (a unit test) costs next to nothing: every one that reaches the line runs.
+UNIT_TEST_SECONDS = 0.1
+
+
+def in_order(tests: list[str], durations: dict[str, float], killers: dict[str, int]) -> list[str]:
+    """Unit tests first, then the others; in each, those that killed the module's earlier mutants
+    first (one of them most often kills the next), then the quickest."""
+    return sorted(
+        tests,
+        key=lambda test: (
+            durations.get(test, 0.0) > UNIT_TEST_SECONDS,
+            -killers.get(test, 0),
+            durations.get(test, 0.0),
+        ),
+    )
 
 
 def within_budget(tests: list[str], durations: dict[str, float], budget: float) -> list[str]:

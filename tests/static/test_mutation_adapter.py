@@ -107,3 +107,10 @@ def test_a_mutant_runs_tests_up_to_the_budget_and_at_least_one(mutation: dict[st
     within_budget = mutation["mutant_tests"].within_budget
     assert within_budget(["a", "b", "c"], durations, 30.0) == ["a", "b"]
     assert within_budget(["long", "a"], durations, 30.0) == ["long"]
+
+
+def test_unit_tests_run_first_then_the_others_each_killers_first(mutation: dict[str, ModuleType]) -> None:
+    durations = {"unit": 0.01, "unit_killer": 0.05, "world": 0.8, "world_killer": 1.5}
+    killers = {"unit_killer": 1, "world_killer": 3}
+    order = mutation["mutant_tests"].in_order(["world", "unit", "world_killer", "unit_killer"], durations, killers)
+    assert order == ["unit_killer", "unit", "world_killer", "world"]
