@@ -72,6 +72,10 @@ def test_every_property_is_read() -> None:
             "; expected the project of ProjectVersionArn (project 'widgets' in eu-west-1, account 111122223333)",
         ),
         (
+            {"ProjectVersionArn": ARN, "ProjectArn": PROJECT_ARN.replace("widgets", "zebras")},
+            "; expected the project of ProjectVersionArn (project 'widgets' in eu-west-1, account 111122223333)",
+        ),
+        (
             {"ProjectVersionArn": ARN, "ServiceTimeout": "7200"},
             "ServiceTimeout: received 7200; expected a whole number from 1 to 3600",
         ),
@@ -138,3 +142,13 @@ def test_a_service_timeout_just_outside_1_to_3600_seconds_is_refused(seconds: st
     with pytest.raises(InvalidPropertiesError) as raised:
         parse({"ProjectVersionArn": ARN, "ServiceTimeout": seconds})
     assert f"ServiceTimeout: received {seconds}; expected a whole number from 1 to 3600" in str(raised.value)
+
+
+def test_empty_optional_properties_mean_their_defaults() -> None:
+    spec = parse({"ProjectVersionArn": ARN, "MinInferenceUnits": "", "MaxInferenceUnits": "", "MinF1Score": ""})
+    assert (spec.min_units, spec.max_units, spec.min_f1_score) == (1, None, None)
+
+
+def test_numbers_given_as_json_numbers_are_taken() -> None:
+    spec = parse({"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 4, "MinF1Score": 0.5})
+    assert (spec.min_units, spec.max_units, spec.min_f1_score) == (2, 4, 0.5)
