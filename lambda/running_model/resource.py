@@ -192,7 +192,23 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             if not removed or self._silent:
                 self._unlock_answer()
                 return
+        elif self.Status != FAILED and self._delivered_again():
+            # Lambda delivered the event again once the model ran: the request's poll answers it.
+            logger.info("This request is being polled already (it was delivered twice)")
+            return
         self._send_response = not self._silent
+
+    def _delivered_again(self) -> bool:
+        """True when this request's poll rule exists, set up by an earlier delivery. False on an
+        error: answering twice the same is better than not at all."""
+        try:
+            return (
+                self._targets_of(self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"]))
+                is not None
+            )
+        except _AWS_ERRORS as error:
+            logger.warning("Could not tell whether an earlier delivery polls this request (%s)", _describe(error))
+            return False
 
     def _setup_polling(self) -> None:
         self._event["CrHelperData"] = self.Data

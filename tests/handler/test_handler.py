@@ -468,6 +468,17 @@ def test_a_request_delivered_twice_while_it_is_polled_is_polled_and_answered_onc
     assert len(calls(world, "StartProjectVersion")) == 1
 
 
+def test_a_request_delivered_again_once_its_model_runs_is_answered_once_by_its_poll(world: World) -> None:
+    """Lambda may deliver an event again (an asynchronous retry) after the model is RUNNING."""
+    world.rekognition.add_model(ARN, start_seconds=3600)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(request)
+    world.rekognition.set_status(ARN, "RUNNING")
+    world.invoke(request)
+    assert world.responses.answers_to(request["RequestId"]) == [], "the request's poll answers it"
+    assert world.poll_until_answered(request).status == "SUCCESS"
+
+
 def test_two_polls_past_the_deadline_answer_once_and_leave_nothing_polling(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
