@@ -78,6 +78,7 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
     if status is None:
         print(f"timeout: the tests ran past {timeout:.0f} s")
         return 1
+    status = judged(status, output)
     if status in USAGE_ERRORS:
         print(f"ADAPTER ERROR: pytest ended with {USAGE_ERRORS[status]} ({status})")
     for killer in failed_tests(output):
@@ -140,6 +141,15 @@ def within_budget(tests: list[str], durations: dict[str, float], budget: float) 
             break
         chosen.append(test)
     return chosen
+
+
+def judged(status: int, output: str) -> int:
+    """pytest's exit status, as a verdict on the mutant: tests that no longer collect (the mutant
+    breaks an import of their module; unmutated, the same node ids ran) kill it."""
+    if status == 4 and "found no collectors for" in output:
+        print("killed: the mutant breaks the collection of its tests")
+        return 1
+    return status
 
 
 def failed_tests(output: str) -> list[str]:

@@ -114,3 +114,12 @@ def test_unit_tests_run_first_then_the_others_each_killers_first(mutation: dict[
     killers = {"unit_killer": 1, "world_killer": 3}
     order = mutation["mutant_tests"].in_order(["world", "unit", "world_killer", "unit_killer"], durations, killers)
     assert order == ["unit_killer", "unit", "world_killer", "world"]
+
+
+def test_tests_that_no_longer_collect_kill_the_mutant_and_other_usage_errors_do_not(
+    mutation: dict[str, ModuleType],
+) -> None:
+    judged = mutation["mutant_tests"].judged
+    assert judged(4, "ERROR: found no collectors for tests/handler/test_x.py::test_one\n") == 1
+    assert judged(4, "ERROR: usage: pytest [options]\n") == 4
+    assert (judged(0, ""), judged(1, "")) == (0, 1)
