@@ -200,12 +200,9 @@ class PollingResource(CfnResource):  # type: ignore[misc]
 
     def _delivered_again(self) -> bool:
         """True when this request's poll rule exists, set up by an earlier delivery. False on an
-        error: answering twice the same is better than not at all."""
+        error: this delivery then answers, as it would without the check."""
         try:
-            return (
-                self._targets_of(self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"]))
-                is not None
-            )
+            return self.request_in_progress(self._event["LogicalResourceId"], self._event["RequestId"])
         except _AWS_ERRORS as error:
             logger.warning("Could not tell whether an earlier delivery polls this request (%s)", _describe(error))
             return False
