@@ -35,7 +35,8 @@ class _HideQueryStrings(logging.Filter):
 for _name in ("urllib3", "urllib3.connectionpool", "urllib3.poolmanager"):
     logging.getLogger(_name).addFilter(_HideQueryStrings())
 
-# 6 tries over about 15 s (0.5 + 1 + 2 + 4 + 8): S3 hiccups pass, an invocation still ends in time.
+# 6 tries over about 15 s of back-off (0 + 1 + 2 + 4 + 8): S3 hiccups pass, an invocation still
+# ends in time. A try waits at most 5 s to connect and 10 s for the reply.
 RETRY = Retry(
     total=5,
     backoff_factor=0.5,
@@ -43,7 +44,8 @@ RETRY = Retry(
     allowed_methods=frozenset({"PUT"}),
     raise_on_status=False,
 )
-_http = urllib3.PoolManager(retries=RETRY, timeout=urllib3.Timeout(connect=5, read=10))
+TIMEOUT = urllib3.Timeout(connect=5, read=10)
+_http = urllib3.PoolManager(retries=RETRY, timeout=TIMEOUT)
 
 
 def put_answer(response_url: str, body: dict[str, Any]) -> bool:

@@ -148,13 +148,12 @@ class FailingCalls:
 
     def __init__(self, client: Any, operation: str, code: str, count: int) -> None:
         self.operation, self.code, self.remaining, self.count = operation, code, count, 0
-        client.meta.events.register(f"before-send.{client.meta.service_model.service_id.hyphenize()}", self._send)
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-send.{service}.{operation}", self._send)
         self._status = 400
 
     def _send(self, request: Any, **_: Any) -> AWSResponse | None:
-        target = request.headers.get("X-Amz-Target", b"")
-        target = target.decode() if isinstance(target, bytes) else str(target)
-        if not target.endswith(f".{self.operation}") or self.remaining <= 0:
+        if self.remaining <= 0:
             return None
         self.remaining -= 1
         self.count += 1
