@@ -62,8 +62,13 @@ class PollingResource(CfnResource):  # type: ignore[misc]
     # crhelper's own attributes, as this class uses them.
     _event: dict[str, Any]
     PhysicalResourceId: str | None
+    # This invocation's: the answer's attributes, whether to answer at all, the answer lock held.
+    attributes: dict[str, str]
+    _silent: bool
+    _duplicate: bool
+    _answer_lock: str | None
 
-    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int = 1, schedule_expression: str) -> None:
+    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int, schedule_expression: str) -> None:
         super().__init__(
             json_logging=False,
             log_level="INFO",
@@ -73,10 +78,7 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         )
         self._rule_prefix = rule_prefix
         self._schedule_expression = schedule_expression
-        self.attributes: dict[str, str] = {}
-        self._silent = False
-        self._duplicate = False
-        self._answer_lock: str | None = None
+        self._forget_last_invocation()
         if not self._init_failed:
             try:
                 self._events_client = boto3.client("events", region_name=self._region, config=CLIENT_CONFIG)
@@ -160,13 +162,16 @@ class PollingResource(CfnResource):  # type: ignore[misc]
     # crhelper hooks.
 
     def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self._forget_last_invocation()
+        if not self._init_failed and "CrHelperPoll" not in event:  # a request's first invocation
+            self._release_stale_answer_locks(context.function_name)
+        return bool(super()._crhelper_init(event, context))  # runs the registered function
+
+    def _forget_last_invocation(self) -> None:
         self.attributes = {}
         self._silent = False
         self._duplicate = False
         self._answer_lock = None
-        if not self._init_failed and "CrHelperPoll" not in event:  # a request's first invocation
-            self._release_stale_answer_locks(context.function_name)
-        return bool(super()._crhelper_init(event, context))  # runs the registered function
 
     def _polling_init(self, event: dict[str, Any]) -> None:
         if self._duplicate:

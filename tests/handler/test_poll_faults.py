@@ -181,6 +181,23 @@ def test_a_poll_that_finds_its_rule_gone_says_the_request_was_answered_and_answe
     assert "Another invocation has answered this request already" in caplog.messages
 
 
+def test_a_poll_of_a_request_a_later_one_took_over_removes_its_rule_and_answers_nothing(world: World) -> None:
+    """The Delete of a cancelled Create could not end it (no answer lock): the Create's next poll
+    finds the Delete has taken over, and ends without an answer CloudFormation no longer awaits."""
+    world.rekognition.add_model(ARN, start_seconds=0.5, stop_seconds=0.1)
+    create = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    world.invoke(create)
+    (poll,) = world.scheduled_inputs()
+    fail_calls(world.handler.helper._lambda_client, "AddPermission", REFUSED, count=1)
+    made_up = "RunningModelTest-Detector-1A2B3C4D5E6F"
+    assert world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=made_up)).status == (
+        "SUCCESS"
+    )
+    assert world.scheduled_inputs() == [poll], "the Create is still polled"
+    world.invoke(poll)
+    assert world.scheduled_inputs() == [] and world.responses.answers_to(create["RequestId"]) == []
+
+
 # Setting the poll rule up
 
 
@@ -211,14 +228,16 @@ def test_a_rule_gone_before_a_failed_set_up_deletes_it_is_no_error(
     delete_rules_by_hand(world)  # the injected error only said it was gone
 
 
-def test_a_second_delivery_of_a_polled_request_looks_once_and_leaves_it_to_the_poll(world: World) -> None:
+def test_a_second_delivery_of_a_polled_request_looks_once_at_model_and_rule_then_leaves_it(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     looks_before = len(world.rekognition.calls)
+    rule_looks = counted(world, "events", "ListTargetsByRule")
     world.invoke(request)
     second = [call.operation for call in world.rekognition.calls[looks_before:]]
     assert second.count("DescribeProjectVersions") == 1
+    assert rule_looks == ["ListTargetsByRule"], "one look at the rule tells it is polled already"
     world.rekognition.set_status(ARN, "RUNNING")
     assert world.poll_until_answered(request).status == "SUCCESS"
 
