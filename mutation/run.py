@@ -26,7 +26,8 @@ from pathlib import Path
 from queue import Queue
 
 import coverage_map
-from triage import Equivalents, triage
+from equivalents import Equivalents
+from triage import triage
 
 from report import ModuleResult, print_report, read_session, score
 

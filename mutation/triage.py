@@ -9,7 +9,6 @@ Set-aside mutants are recorded as SKIPPED, with the reason as their output; repo
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,34 +21,10 @@ from cosmic_ray.mutating import mutate_code
 from cosmic_ray.plugins import get_operator
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import MutationSpec, WorkerOutcome, WorkResult
+from equivalents import Equivalents
 
 NOT_A_MUTANT = "not a mutant"
 EQUIVALENT = "equivalent"
-
-
-@dataclass(frozen=True)
-class Equivalents:
-    """mutation/equivalent.toml: rules (by operator, or "in an annotation") and single mutants."""
-
-    annotation_rule: str | None
-    keyword_marker_rule: str | None
-    operator_rules: dict[str, str]
-    mutants: dict[tuple[str, str, str], str]
-
-    @classmethod
-    def load(cls, path: Path) -> Equivalents:
-        document = tomllib.loads(path.read_text())
-        annotation_rule = keyword_marker_rule = None
-        operator_rules: dict[str, str] = {}
-        for rule in document.get("rule", []):
-            if rule.get("where") == "annotation":
-                annotation_rule = rule["why"]
-            if rule.get("where") == "keyword-only marker":
-                keyword_marker_rule = rule["why"]
-            for operator in rule.get("operators", []):
-                operator_rules[operator] = rule["why"]
-        mutants = {(m["module"], m["line"], m["mutant"]): m["why"] for m in document.get("mutant", [])}
-        return cls(annotation_rule, keyword_marker_rule, operator_rules, mutants)
 
 
 def triage(session: Path, checkout: Path, equivalents: Equivalents) -> set[tuple[str, str, str]]:
@@ -113,11 +88,11 @@ def _set_aside_because(
     if mutation.operator_name in equivalents.operator_rules:
         return f"{EQUIVALENT}: {equivalents.operator_rules[mutation.operator_name]}"
     change = first_change(source, mutated)
-    key = (mutation.module_path.as_posix(), change.before, change.after)
-    if key in equivalents.mutants:
-        matched.add(key)
-        return f"{EQUIVALENT}: {equivalents.mutants[key]}"
-    return None
+    why = equivalents.why_equivalent(mutation.module_path.as_posix(), change)
+    if why is None:
+        return None
+    matched.add((mutation.module_path.as_posix(), change.before, change.after))
+    return f"{EQUIVALENT}: {why}"
 
 
 def _annotation_spans(module: parso.tree.Module) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:

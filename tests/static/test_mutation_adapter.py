@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import textwrap
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -36,7 +37,7 @@ SOURCE = textwrap.dedent(
 @pytest.fixture
 def mutation(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     monkeypatch.syspath_prepend(str(ROOT / "mutation"))
-    return {name: importlib.import_module(name) for name in ("changes", "mutant_tests")}
+    return {name: importlib.import_module(name) for name in ("changes", "equivalents", "mutant_tests")}
 
 
 def test_a_change_is_named_by_its_original_lines_and_text(mutation: dict[str, ModuleType]) -> None:
@@ -123,3 +124,34 @@ def test_tests_that_no_longer_collect_kill_the_mutant_and_other_usage_errors_do_
     assert judged(4, "ERROR: found no collectors for tests/handler/test_x.py::test_one\n") == 1
     assert judged(4, "ERROR: usage: pytest [options]\n") == 4
     assert (judged(0, ""), judged(1, "")) == (0, 1)
+
+
+def test_a_mutant_is_equivalent_by_a_line_rule_in_any_module_or_by_its_own_entry(
+    mutation: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    listed = tmp_path / "equivalent.toml"
+    listed.write_text(
+        textwrap.dedent(
+            """\
+            [[rule]]
+            line = "@dataclass(frozen=True)"
+            mutant = "@dataclass(frozen=False)"
+            why = "never assigned"
+
+            [[mutant]]
+            module = "a.py"
+            line = "x = 1"
+            mutant = "x = 2"
+            why = "x is never read"
+            """
+        )
+    )
+    equivalents = mutation["equivalents"].Equivalents.load(listed)
+    change = mutation["changes"].Change
+    unfrozen = change((3,), "@dataclass(frozen=True)", "@dataclass(frozen=False)")
+    assert (
+        equivalents.why_equivalent("a.py", unfrozen) == equivalents.why_equivalent("b.py", unfrozen) == "never assigned"
+    )
+    assert equivalents.why_equivalent("a.py", change((1,), "x = 1", "x = 2")) == "x is never read"
+    assert equivalents.why_equivalent("b.py", change((1,), "x = 1", "x = 2")) is None
+    assert equivalents.why_equivalent("a.py", change((1,), "x = 1", "x = 0")) is None
