@@ -64,6 +64,13 @@ def test_running_with_other_units_is_stopped_to_restart(observed: Observation, f
     assert decide(observed, RUN_2_TO_4, first_look=first_look).verb is Verb.STOP
 
 
+def test_units_read_apart_compare_by_value_however_many() -> None:
+    """Units from the stack's properties and from the API's JSON are separate int objects."""
+    observed = Observation(d.RUNNING, *json.loads("[300, 400]"))
+    wanted = Desired(running=True, min_units=int("300"), max_units=int("400"))
+    assert decide(observed, wanted, first_look=False) == Action(Verb.DONE)
+
+
 @pytest.mark.parametrize("observed", [running(1), running(1, 1)])
 def test_no_maximum_means_maximum_equals_minimum(observed: Observation) -> None:
     assert decide(observed, RUN_1, first_look=True).verb is Verb.DONE

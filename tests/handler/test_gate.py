@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from running_model.decision import RUNNING, STOPPED, TRAINING_COMPLETED, TRAINING_IN_PROGRESS, Observation
@@ -42,3 +44,9 @@ def test_a_version_without_an_evaluation_is_refused_saying_why() -> None:
 
 def test_a_version_that_does_not_exist_is_left_to_the_lifecycle() -> None:
     assert refusal(LABEL, Observation(status=None), 0.9) is None
+
+
+def test_a_version_still_training_as_the_api_reports_it_is_refused_saying_so() -> None:
+    status = json.loads('"TRAINING_IN_PROGRESS"')  # parsed: not the constant's own string object
+    reason = refusal(LABEL, Observation(status=status), 0.9)
+    assert reason is not None and "(it is still training)" in reason
