@@ -84,6 +84,8 @@ def test_every_property_is_read() -> None:
             "MinF1Score: received '1.5'; expected a number above 0 and at most 1",
         ),
         ({"ProjectVersionArn": ARN, "MinF1Score": "0"}, "MinF1Score: received '0'; expected a number above 0"),
+        ({"ProjectVersionArn": ARN, "MinF1Score": "-0.5"}, "MinF1Score: received '-0.5'; expected a number above 0"),
+        ({"ProjectVersionArn": ARN, "Schedule": "weekdays"}, "Schedule: "),
         ({"ProjectVersionArn": ARN, "MinF1Score": "high"}, "MinF1Score: received 'high'; expected a number"),
         ({"ProjectVersionArn": ARN, "MinF1Score": "nan"}, "MinF1Score: received 'nan'; expected a number"),
     ],
@@ -134,7 +136,9 @@ def test_a_maximum_equal_to_the_minimum_is_taken() -> None:
 
 @pytest.mark.parametrize("seconds, taken", [("1", 1), ("3600", 3600)])
 def test_a_service_timeout_from_1_to_3600_seconds_is_taken(seconds: str, taken: int) -> None:
-    assert service_timeout({"ProjectVersionArn": ARN, "ServiceTimeout": seconds}) == taken
+    properties = {"ProjectVersionArn": ARN, "ServiceTimeout": seconds}
+    parse(properties)  # raises on a refused one
+    assert service_timeout(properties) == taken
 
 
 @pytest.mark.parametrize("seconds", ["0", "3601"])
