@@ -18,7 +18,7 @@ from botocore.config import Config
 from . import contract
 
 # Every AWS client of the handler: explicit retries (the Lambda runtime's boto3 defaults to the
-# 'legacy' mode) and timeouts.
+# 'legacy' mode) and timeouts: at most 5 s to connect and 15 s for a reply.
 CLIENT_ATTEMPTS = 6
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": CLIENT_ATTEMPTS},

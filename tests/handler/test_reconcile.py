@@ -739,10 +739,12 @@ def test_the_default_timing_fits_together() -> None:
     assert LONGEST_THROTTLED_CALL_SECONDS == 1 + 2 + 4 + 8 + 16
 
 
-def test_each_timing_default_is_the_one_its_docstring_states() -> None:
+def test_each_timing_default_is_the_one_its_docstring_states_and_a_handler_runs_with() -> None:
     """The docstring says what each number is for: a changed default must change what it says."""
     stated = dict(re.findall(r"``(\w+)``: .*?Default: (\d+(?:\.\d+)?)", Timing.__doc__ or "", re.S))
     assert stated == {field.name: f"{field.default:g}" for field in fields(Timing)}
+    running = Timing.from_environment({})
+    assert stated == {field.name: f"{getattr(running, field.name):g}" for field in fields(Timing)}
 
 
 @pytest.mark.parametrize(

@@ -144,3 +144,8 @@ def test_a_version_rekognition_does_not_find_is_observed_as_missing(
 ) -> None:
     rekognition.inject_error("DescribeProjectVersions", "ResourceNotFoundException")
     assert client_at(endpoint, project=project_arn()).observe().status is None
+
+
+def test_the_handlers_clients_wait_5_s_to_connect_and_15_s_for_a_reply() -> None:
+    """Pinned to what settings.py states: no real clock here can wait out a silent endpoint."""
+    assert (CLIENT_CONFIG.connect_timeout, CLIENT_CONFIG.read_timeout) == (5, 15)
