@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from running_model.lead_time import (
-    DEFAULT_LEAD_SECONDS,
     HISTORY,
     MAX_LEAD_SECONDS,
+    STARTS_TAG,
+    format_history,
+    history_in,
     lead_seconds,
     remember,
     seconds_until_change,
@@ -20,18 +22,31 @@ OFFICE = Schedule.of([{"Days": "MON", "Start": "08:00", "End": "18:00"}], "UTC")
 OPENING = datetime(2026, 1, 12, 8, tzinfo=UTC)
 
 
-def test_with_nothing_measured_the_documented_default_covers_a_30_minute_start() -> None:
-    assert lead_seconds([]) == DEFAULT_LEAD_SECONDS >= 30 * 60
+def test_with_nothing_measured_the_lead_is_35_minutes_for_a_start_of_up_to_30() -> None:
+    assert lead_seconds([]) == 35 * 60
 
 
-def test_the_lead_covers_the_longest_recent_start_with_a_margin() -> None:
-    lead = lead_seconds([600, 900, 720])
-    assert 900 * 1.1 < lead < 900 * 1.5 + 120
+def test_the_lead_is_the_longest_recent_start_and_a_fifth_plus_a_minute_to_be_invoked() -> None:
+    assert lead_seconds([600, 900, 720]) == 900 * 1.2 + 60
+
+
+def test_no_lead_is_longer_than_the_hour_the_handler_is_woken_ahead() -> None:
+    assert MAX_LEAD_SECONDS == 3600
+    assert lead_seconds([4000.0]) == 3600
 
 
 def test_only_the_most_recent_starts_count() -> None:
     old_slow = [1800.0] + [600.0] * HISTORY
     assert lead_seconds(old_slow) == lead_seconds([600.0] * HISTORY) < 1800
+
+
+def test_the_starts_tag_gives_its_most_recent_numbers_and_leaves_out_the_rest() -> None:
+    assert history_in({STARTS_TAG: "1 2 x 3 4 5 6 7.5 8"}) == [3.0, 4.0, 5.0, 6.0, 8.0]
+    assert history_in({}) == []
+
+
+def test_the_starts_tag_is_written_with_the_most_recent_in_whole_seconds() -> None:
+    assert format_history([1.0, 2.0, 3.0, 4.0, 5.4, 6.0, 7.6]) == "3 4 5 6 8"
 
 
 def test_remember_keeps_the_most_recent() -> None:
@@ -42,9 +57,9 @@ def test_remember_keeps_the_most_recent() -> None:
 
 
 def test_a_model_is_wanted_once_the_next_wake_up_would_leave_less_than_its_lead() -> None:
-    five_minute_starts = [300.0]  # lead 7 minutes, plus a 5-minute wake step
-    assert not wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(minutes=13))
-    assert wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(minutes=12))
+    five_minute_starts = [300.0]  # lead 7 minutes, plus a 5-minute wake step: 720 s
+    assert not wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(seconds=721))
+    assert wanted_running(OFFICE, five_minute_starts, OPENING - timedelta(seconds=720))
 
 
 def test_a_running_model_stays_wanted_from_the_hour_before_an_opening() -> None:
@@ -67,3 +82,9 @@ def test_before_an_opening_the_next_change_is_when_a_running_model_would_be_want
     two_hours_before = OPENING - timedelta(hours=2)
     assert seconds_until_change(OFFICE, [300.0], two_hours_before) == 2 * 3600 - MAX_LEAD_SECONDS
     assert seconds_until_change(OFFICE, [300.0], OPENING - timedelta(minutes=30)) == 30 * 60
+
+
+def test_the_next_change_is_never_now() -> None:
+    """At the moment a running model becomes wanted, the next change to wait for is the opening."""
+    at = OPENING - timedelta(seconds=MAX_LEAD_SECONDS)
+    assert seconds_until_change(OFFICE, [300.0], at) == MAX_LEAD_SECONDS
