@@ -179,7 +179,7 @@ def _days(text: str) -> set[int] | None:
 
 
 def _minute(text: str) -> int | None:
-    match = _LOCAL_TIME.match(text) if isinstance(text, str) else None
+    match = _LOCAL_TIME.fullmatch(text) if isinstance(text, str) else None
     if not match:
         return None
     return _MINUTES_A_DAY if text == "24:00" else int(match["hour"]) * 60 + int(match["minute"])

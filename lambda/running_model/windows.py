@@ -111,7 +111,7 @@ def _window(index: int, raw: Mapping[str, str], problems: list[str]) -> Window |
 
 
 def _minute(name: str, raw: object, problems: list[str]) -> int | None:
-    match = _LOCAL_TIME.match(raw) if isinstance(raw, str) else None
+    match = _LOCAL_TIME.fullmatch(raw) if isinstance(raw, str) else None
     if not match:
         problems.append(f"{name}: received {raw!r}; expected a local time 'HH:MM' from 00:00 to 24:00")
         return None

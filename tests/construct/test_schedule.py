@@ -53,6 +53,14 @@ def test_a_good_schedule_has_no_problem(schedule: RunningSchedule) -> None:
         ),
         (RunningSchedule(windows=[RunningWindow("MON", "8am", "18:00")]), "schedule.windows[0].start: received '8am'"),
         (
+            RunningSchedule(windows=[RunningWindow("MON", "08:00\n", "18:00")]),
+            "schedule.windows[0].start: received '08:00\\n'",
+        ),
+        (
+            RunningSchedule(windows=[RunningWindow("MON", "08:00", "24:00\n")]),
+            "schedule.windows[0].end: received '24:00\\n'",
+        ),
+        (
             RunningSchedule(windows=[RunningWindow("MON", "08:00", "24:30")]),
             "schedule.windows[0].end: received '24:30'",
         ),

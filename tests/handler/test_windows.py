@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +19,10 @@ def berlin(*windows: dict[str, str]) -> Schedule:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def berlin_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 @pytest.mark.parametrize(
@@ -75,3 +81,69 @@ def test_the_next_edge_is_the_next_opening_or_close_in_local_time() -> None:
     assert berlin().next_edge(utc("2026-01-12T06:00")) == utc("2026-01-12T07:00")  # 08:00 opens
     assert berlin().next_edge(utc("2026-01-12T07:00")) == utc("2026-01-12T17:00")  # 18:00 closes
     assert berlin().next_edge(utc("2026-07-10T16:30")) == utc("2026-07-13T06:00")  # Friday after 18:00 (summer)
+
+
+@pytest.mark.parametrize(
+    "local, running",
+    [
+        ("08:29:59", False),
+        ("08:30", True),
+        ("08:45", True),
+        ("09:44:59", True),
+        ("09:45", False),
+        ("12:00", False),  # later the same day
+    ],
+)
+def test_a_window_runs_from_its_start_minute_up_to_but_not_including_its_end_minute(local: str, running: bool) -> None:
+    late_morning = berlin({"Days": "MON", "Start": "08:30", "End": "09:45"})
+    assert late_morning.wants_running(berlin_time(f"2026-01-12T{local}")) is running
+
+
+@pytest.mark.parametrize(
+    "moment, lead_seconds, running",
+    [
+        ("2026-01-12T07:30", 30 * 60.0, True),  # 08:00 opens exactly the lead after
+        ("2026-01-12T07:29:59", 30 * 60.0, False),
+        ("2026-01-12T07:59:59", 1.0, True),
+        ("2026-01-12T07:59:58", 1.0, False),
+        ("2026-01-12T07:59:59", 0.0, False),
+    ],
+)
+def test_a_window_opening_within_the_lead_is_wanted_up_to_exactly_the_lead(
+    moment: str, lead_seconds: float, running: bool
+) -> None:
+    assert berlin().wants_running(berlin_time(moment), lead_seconds=lead_seconds) is running
+
+
+def test_a_window_ending_at_24_00_closes_at_the_next_local_midnight() -> None:
+    evening = berlin({"Days": "SAT", "Start": "20:00", "End": "24:00"})
+    assert evening.next_edge(berlin_time("2026-01-17T21:00")) == berlin_time("2026-01-18T00:00")
+
+
+def test_a_window_opening_as_another_closes_is_an_edge() -> None:
+    split_day = berlin(
+        {"Days": "MON", "Start": "08:00", "End": "12:00"}, {"Days": "MON", "Start": "12:00", "End": "18:00"}
+    )
+    assert split_day.next_edge(berlin_time("2026-01-12T09:00")) == berlin_time("2026-01-12T12:00")
+
+
+@pytest.mark.parametrize("start, end", [("08:00", "08:00"), ("24:00", "24:00"), ("18:00", "08:00")])
+def test_a_window_must_end_after_it_starts(start: str, end: str) -> None:
+    with pytest.raises(ValueError, match=rf"Windows\[0\]: ends at {end}, not after it starts at {start}"):
+        Schedule.of([{"Days": "MON", "Start": start, "End": end}], "UTC")
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "MON 08:00-18:00", [], {"TimeZone": "UTC"}, {"TimeZone": "UTC", "Windows": "MON 08:00-18:00"}]
+)
+def test_a_schedule_property_without_a_list_of_windows_is_refused_as_a_whole(raw: object) -> None:
+    with pytest.raises(ValueError, match=r"expected \{'TimeZone': \.\.\., 'Windows': \[\.\.\.\]\}"):
+        Schedule.from_property(raw)
+
+
+@pytest.mark.parametrize("field", ["Start", "End"])
+@pytest.mark.parametrize("time", ["08:00\n", "24:00\n"])
+def test_a_local_time_with_a_trailing_newline_is_refused_by_name(field: str, time: str) -> None:
+    window = {"Days": "MON", "Start": "00:00", "End": "24:00", field: time}
+    with pytest.raises(ValueError, match=rf"Windows\[0\]\.{field}: received {re.escape(repr(time))}"):
+        Schedule.of([window], "UTC")
