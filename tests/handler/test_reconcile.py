@@ -353,6 +353,8 @@ def test_a_service_timeout_shorter_than_twice_the_margin_leaves_half_of_it_to_th
 # Clock() starts on Monday 1970-01-12 at 13:46:40 UTC: this window opens in 44 minutes, beyond the
 # lead of a model never timed (35) and within the hour in which a running model stays wanted.
 OPENS_WITHIN_THE_HOUR = {"TimeZone": "UTC", "Windows": [{"Days": "MON", "Start": "14:30", "End": "15:30"}]}
+# Shut at Clock()'s Monday 13:46:40 and not opening before Wednesday: the resource holds its version idle.
+SHUT = {"TimeZone": "UTC", "Windows": [{"Days": "WED", "Start": "10:00", "End": "11:00"}]}
 
 
 def test_a_look_at_the_model_for_its_schedule_that_keeps_failing_fails_the_first_look_with_why() -> None:
@@ -373,6 +375,13 @@ def test_a_poll_after_a_window_opened_records_the_resource_as_wanting_the_model_
     model = ScriptedModel(STARTING, tags={OWNER.key: OWNER.value("req-1", idle=True)})
     handle(lifecycle_with(model, Clock()), create_event(), {DEADLINE: 1_000_000 + 600}, polling=True)
     assert model.tags[OWNER.key] == OWNER.value("req-1", idle=False)
+
+
+def test_a_poll_after_a_window_closed_records_the_resource_as_idle() -> None:
+    model = ScriptedModel(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+    event = create_event(Schedule=SHUT)  # type: ignore[arg-type]
+    handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
+    assert model.tags[OWNER.key] == OWNER.value("req-1", idle=True)
 
 
 def test_polls_keep_the_first_deadline() -> None:
@@ -396,6 +405,22 @@ def test_a_create_registers_its_resource_before_it_starts_the_model() -> None:
     assert model.calls[:2] == ["tags", "tag"] and model.calls.index("tag") < model.calls.index("start")
     assert model.tags == {OWNER.key: OWNER.value("req-1")}
     assert OWNER.value("req-1").startswith("req-1 Inference/Detector")
+
+
+@pytest.mark.parametrize(
+    "schedule, logged",
+    [
+        (None, "Registered Detector as an owner of widgets/v1"),
+        (SHUT, "Registered Detector as an owner of widgets/v1 (idle: outside its running windows)"),
+    ],
+)
+def test_a_registration_is_logged_saying_whether_the_resource_holds_the_version_idle(
+    caplog: pytest.LogCaptureFixture, schedule: dict[str, Any] | None, logged: str
+) -> None:
+    event = create_event(**({"Schedule": schedule} if schedule else {}))  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="running_model"):
+        handle(lifecycle_with(ScriptedModel(Observation("STOPPED")), Clock()), event)
+    assert [m for m in caplog.messages if m.startswith("Registered ")] == [logged]
 
 
 def test_polling_is_set_up_before_the_model_is_started() -> None:
@@ -444,11 +469,45 @@ def test_a_delete_that_cannot_read_the_models_owners_fails_saying_why_and_stops_
     assert model.stops == 0
 
 
+def test_a_delete_whose_owners_stay_throttled_for_the_window_fails_saying_why_and_stops_nothing() -> None:
+    """Only a version that is gone lets a Delete succeed without reading its owners."""
+    throttled = RekognitionError("ListTagsForResource", "ThrottlingException", "slow down", transient=True)
+    model = ScriptedModel(RUNNING, tags={OWNER.key: OWNER.value("req-0")}, tag_error=throttled)
+    clock = Clock()
+    answer = handle(lifecycle_with(model, clock), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and answer.failure_reason == "ListTagsForResource failed: ThrottlingException: slow down"
+    assert model.stops == 0 and clock.now == 1_000_000 + 40, "tried again on the beat within the 45 s window"
+
+
 def test_a_full_set_of_tags_fails_the_create_with_what_to_do() -> None:
     model = ScriptedModel(STARTING, tag_error=TOO_MANY_TAGS)
     answer = handle(lifecycle_with(model, Clock()), create_event())
     assert answer.failure_reason.startswith("Model widgets/v1 holds 50 tags already")
     assert model.looks == 0
+
+
+@pytest.mark.parametrize(
+    "f1_score, warning", [(0.5, "Model widgets/v1: F1 0.50 is below the required 0.90"), (0.95, None)]
+)
+def test_the_gate_logs_a_warning_for_a_refusal_and_none_for_a_version_it_lets_through(
+    caplog: pytest.LogCaptureFixture, f1_score: float, warning: str | None
+) -> None:
+    model = ScriptedModel(Observation("RUNNING", 1, 1, f1_score=f1_score))
+    with caplog.at_level(logging.INFO, logger="running_model"):
+        answer = handle(lifecycle_with(model, Clock()), create_event(MinF1Score="0.9"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ([] if warning is None else [f"{warning}; nothing was started"])
+    assert bool(answer.failure_reason) is (warning is not None)
+
+
+def test_a_gate_that_cannot_read_the_f1_score_fails_saying_so_and_registers_nothing() -> None:
+    model = ScriptedModel(DENIED)
+    answer = handle(lifecycle_with(model, Clock()), create_event(MinF1Score="0.9"))
+    assert answer.failure_reason == (
+        "Could not read the F1 score of model widgets/v1: DescribeProjectVersions failed: AccessDeniedException: no; "
+        "nothing was started"
+    )
+    assert model.tags == {} and model.started == [] and answer.physical_id is None
 
 
 def test_an_update_failure_keeps_the_resources_own_id() -> None:
@@ -481,6 +540,16 @@ def test_a_request_superseded_between_two_looks_does_not_start_the_model(later: 
     model.on_look[2] = lambda: model.tags.update({OWNER.key: OWNER.value(later)})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
     assert answer.silent and model.started == []
+
+
+@pytest.mark.parametrize("later", ["req-2", "req-0"])
+def test_an_idle_request_superseded_before_its_stop_does_not_stop_the_model(later: str) -> None:
+    """Outside its windows a request stops the model only while its resource's tag still names it."""
+    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1", idle=True)})
+    model.on_look[1] = lambda: model.tags.update({OWNER.key: OWNER.value(later, idle=True)})
+    event = create_event(Schedule=SHUT)  # type: ignore[arg-type]
+    answer = handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
+    assert answer.silent and model.stops == 0
 
 
 def test_delete_releases_its_registration_and_leaves_a_model_another_resource_owns() -> None:
@@ -536,6 +605,24 @@ def test_a_delete_that_ends_a_polled_create_looks_again_before_calling_the_model
     )
     assert answer.finished and not answer.failure_reason
     assert model.stops == 1, "the model the ended Create started is stopped"
+
+
+@pytest.mark.parametrize(
+    "tags, polls",
+    [({"team": "vision"}, Polls()), ({OWNER.key: OWNER.value("req-0")}, None)],
+    ids=["no-earlier-request", "no-poll-machinery"],
+)
+def test_a_delete_that_ended_no_request_in_flight_looks_at_the_model_at_once(
+    tags: dict[str, str], polls: Polls | None
+) -> None:
+    """The look a step later is for a start that an ended request may have had in flight."""
+    clock = Clock()
+    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags=tags)
+    first_look: list[float] = []
+    model.on_look[1] = lambda: first_look.append(clock.now)
+    answer = handle(lifecycle_with(model, clock), request("Delete", "req-2", PhysicalResourceId=ARN), polls=polls)
+    assert answer.finished and not answer.failure_reason and model.stops == 1
+    assert first_look == [1_000_000]
 
 
 def test_a_delete_with_a_made_up_id_stops_nothing_its_resource_never_registered() -> None:
@@ -706,6 +793,39 @@ def test_a_registration_throttled_for_the_whole_window_fails_and_starts_nothing(
     assert clock.now == 1_000_000 + 40, "tries every 10 s while another step fits in the 45 s window"
 
 
+@pytest.mark.parametrize("remaining_seconds, registers", [(100, True), (99, False)])
+def test_a_throttled_registration_is_tried_on_the_beat_that_ends_the_window(
+    remaining_seconds: float, registers: bool
+) -> None:
+    """100 s left less the 60 s reserve leaves a 40 s window: its fifth try, at 40 s, is still within it."""
+    clock = Clock()
+    model = ThrottledTags(RUNNING, times=4)
+    answer = handle(lifecycle_with(model, clock), create_event(), remaining_seconds=remaining_seconds)
+    assert (OWNER.key in model.tags) is registers and (not answer.failure_reason) is registers
+
+
+class ThrottledReads(ScriptedModel):
+    """Its tag reads are throttled ``times`` times (after botocore's retries) before they go through."""
+
+    def __init__(self, *script: Observation, times: int, **kwargs: Any) -> None:
+        super().__init__(*script, **kwargs)
+        self.throttled = times
+
+    def read_tags(self) -> dict[str, str]:
+        if self.throttled:
+            self.throttled -= 1
+            raise RekognitionError("ListTagsForResource", "ThrottlingException", "slow down", transient=True)
+        return super().read_tags()
+
+
+def test_a_throttled_first_read_of_the_owners_is_tried_again_on_the_beat() -> None:
+    clock = Clock()
+    model = ThrottledReads(RUNNING, times=2)
+    answer = handle(lifecycle_with(model, clock), create_event())
+    assert answer.physical_id == ARN and not answer.failure_reason and OWNER.key in model.tags
+    assert clock.now == 1_000_000 + 20
+
+
 def test_a_throttled_ownership_check_in_a_poll_waits_for_the_next_poll() -> None:
     class ThrottledRead(ScriptedModel):
         def read_tags(self) -> dict[str, str]:
@@ -714,6 +834,13 @@ def test_a_throttled_ownership_check_in_a_poll_waits_for_the_next_poll() -> None
     model = ThrottledRead(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
     assert not answer.finished and model.started == []
+
+
+def test_a_throttled_idle_record_in_a_poll_waits_for_the_next_poll() -> None:
+    model = ThrottledTags(RUNNING, times=1, tags={OWNER.key: OWNER.value("req-1")})
+    event = create_event(Schedule=SHUT)  # type: ignore[arg-type]
+    answer = handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
+    assert not answer.finished and not answer.failure_reason and model.stops == 0
 
 
 @pytest.mark.parametrize(
