@@ -300,7 +300,9 @@ class Lifecycle:
         if abandoned is None or abandoned.arn in (wanted.arn, physical_id):
             return None
         model = self._model_factory(abandoned, project_arn_for(old_properties, abandoned))
-        return self._release(request, model)
+        # Only a registration says the failed update started or adopted it: a version it was refused
+        # (or never registered on) is left as it was found.
+        return self._release(request, model, holds_version=False)
 
     # Delete
 
@@ -321,11 +323,12 @@ class Lifecycle:
             return failed(outcome.reason)
         return Answer(finished=True, physical_id=physical_id)
 
-    def _release(self, request: _Request, model: ModelVersionClient, *, holds_version: bool = True) -> Outcome:
+    def _release(self, request: _Request, model: ModelVersionClient, *, holds_version: bool) -> Outcome:
         """Remove the resource's registration; stop the model when no owner is left.
 
-        ``holds_version`` False (a Delete whose id is not a version ARN): stop only when this
-        resource had registered, i.e. its own cancelled Create started or adopted the model.
+        ``holds_version`` False (a Delete whose id is not a version ARN, or the version a failed
+        update tried): stop only when this resource had registered, i.e. its own request started or
+        adopted the model.
         """
         if request.data.get(RELEASING) != model.version.arn:
             try:

@@ -259,6 +259,21 @@ def test_a_blue_green_update_refused_by_the_gate_keeps_the_old_version_serving(w
     assert [c["ProjectVersionArn"] for c in calls(world, "StartProjectVersion")] == []
 
 
+def test_a_rollback_after_a_refused_update_leaves_the_refused_version_as_it_found_it(world: World) -> None:
+    """Someone runs the new version by hand (no owner tag): the update to it is refused, and its
+    rollback has nothing of that version to undo, so it leaves it RUNNING."""
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, f1_score=0.95)
+    world.rekognition.add_model(NEW_ARN, status="RUNNING", min_units=1, f1_score=0.7)
+    properties = {"ProjectVersionArn": NEW_ARN, "MinF1Score": "0.9"}
+    old = {"ProjectVersionArn": ARN, "MinF1Score": "0.9"}
+    update = world.run(event("Update", world.responses, properties, physical_id=ARN, old_properties=old))
+    assert update.status == "FAILED"
+    rollback = world.run(event("Update", world.responses, old, physical_id=ARN, old_properties=properties))
+    assert rollback.status == "SUCCESS"
+    assert (world.rekognition.status(ARN), world.rekognition.status(NEW_ARN)) == ("RUNNING", "RUNNING")
+    assert calls(world, "StopProjectVersion") == []
+
+
 # Update
 
 
