@@ -228,6 +228,20 @@ def test_a_rule_gone_before_a_failed_set_up_deletes_it_is_no_error(
     delete_rules_by_hand(world)  # the injected error only said it was gone
 
 
+def test_a_request_answered_at_once_when_eventbridge_cannot_say_whether_it_is_polled_already(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The look for an earlier delivery's poll rule fails: this delivery answers, as it would without it."""
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
+    fail_calls(world.handler.helper._events_client, "ListTargetsByRule", REFUSED, count=1)
+    answer = world.run(event("Create", world.responses, {"ProjectVersionArn": ARN}))
+    assert answer.status == "SUCCESS"
+    assert (
+        f"Could not tell whether an earlier delivery polls this request (ListTargetsByRule: {REFUSED}: "
+        f"{REFUSED} (injected))" in caplog.messages
+    )
+
+
 def test_a_second_delivery_of_a_polled_request_looks_once_at_model_and_rule_then_leaves_it(world: World) -> None:
     world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
