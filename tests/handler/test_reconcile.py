@@ -203,6 +203,15 @@ def test_after_its_own_start_or_stop_the_reconciler_keeps_quiet_before_looking_a
     assert model.looks == 2 and clock.now == 1_000_000 + 30, "one look to act, the next after the quiet time"
 
 
+def test_without_a_quiet_time_the_reconciler_looks_again_on_the_next_beat_after_acting() -> None:
+    model = ScriptedModel(Observation("TRAINING_COMPLETED"), STARTING)
+    clock = Clock()
+    Reconciler(model, RUN, step_seconds=0.5, clock=clock, sleep=clock.sleep).run(
+        Window(1.2, clock.now + 3600), first_look=True
+    )
+    assert model.looks == 3, "to act at 0 s, then at 0.5 s and 1 s"
+
+
 def test_the_deadline_is_met_on_the_dot() -> None:
     model = ScriptedModel(STARTING)
     outcome, clock = run(model, RUN, window=3600, deadline=20)
@@ -851,6 +860,7 @@ def test_a_throttled_idle_record_in_a_poll_waits_for_the_next_poll() -> None:
         (1, 125.0, (3, 130.0)),  # a start at 100 s with 25 s of quiet: beats 1 and 2 are skipped
         (1, 130.0, (3, 130.0)),  # the quiet time ends on a beat: that beat is kept
         (2, 100.0, (2, 120.0)),  # quiet time already over
+        (2, 125.0, (3, 130.0)),  # one beat at a time: the first beat after the quiet time
     ],
 )
 def test_the_next_look_keeps_the_beat_and_skips_the_quiet_time(
@@ -872,6 +882,23 @@ def test_each_timing_default_is_the_one_its_docstring_states_and_a_handler_runs_
     assert stated == {field.name: f"{field.default:g}" for field in fields(Timing)}
     running = Timing.from_environment({})
     assert stated == {field.name: f"{getattr(running, field.name):g}" for field in fields(Timing)}
+
+
+def test_a_lambda_timeout_that_the_window_reserve_and_longest_call_just_fill_fits() -> None:
+    assert Timing(lambda_timeout_seconds=50 + 60 + LONGEST_THROTTLED_CALL_SECONDS).problems() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds", "reserve_seconds"]
+)
+def test_every_timing_in_seconds_can_be_set_from_the_environment(name: str) -> None:
+    assert getattr(Timing.from_environment({f"RUNNING_MODEL_{name.upper()}": "7"}), name) == 7.0
+
+
+@pytest.mark.parametrize("variable", ["RUNNING_MODEL_LAMBDA_TIMEOUT_SECONDS", "RUNNING_MODEL_POLL_INTERVAL_MINUTES"])
+def test_the_lambda_timeout_and_the_poll_interval_are_not_set_by_running_model_variables(variable: str) -> None:
+    """The Lambda timeout comes from the construct (LAMBDA_TIMEOUT_SECONDS); the interval is EventBridge's minimum."""
+    assert Timing.from_environment({variable: "7"}) == Timing()
 
 
 @pytest.mark.parametrize(
