@@ -4,8 +4,9 @@ Usage: ``python mutation/mutant_tests.py MAP PRISTINE MODULE``. MAP is the cover
 (coverage_map.py), PRISTINE the unmutated copy of MODULE, MODULE the file cosmic-ray has mutated
 (relative to the working directory). The exit status is pytest's: 0 means the mutant survived.
 Slow tests (mutation/targets.toml's slow-test-seconds) run only when no quicker test reaches the lines.
-Unit tests run first, then the others; in each, the tests that killed the module's earlier mutants
-first, then the quickest; up to mutation/targets.toml's test-budget-seconds of them.
+Unit tests run first, then the others; in each, the tests in the module's own test file, then the
+tests that killed the module's earlier mutants, then the quickest; up to mutation/targets.toml's
+test-budget-seconds of them.
 A mutant on a line no test runs survives without running anything. A mutant whose tests take far
 longer than they did unmutated is stopped and killed: cosmic-ray counts that as a timeout.
 """
@@ -68,7 +69,7 @@ def main(map_file: str, pristine_file: str, module: str) -> int:
         return 0
     killers_file = Path(f"{pristine_file}.killers.json")
     killers: dict[str, int] = json.loads(killers_file.read_text()) if killers_file.exists() else {}
-    tests = within_budget(in_order(tests, durations, killers), durations, settings["budget"])
+    tests = within_budget(in_order(tests, durations, killers, module), durations, settings["budget"])
     timeout = settings["factor"] * sum(durations.get(test, 1.0) for test in tests) + settings["grace"]
     # The preloaded libraries cannot have their asserts rewritten any more: pytest says so, needlessly.
     warm = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
@@ -118,13 +119,16 @@ def run_pytest(arguments: list[str], timeout: float, output_file: Path) -> tuple
 UNIT_TEST_SECONDS = 0.1
 
 
-def in_order(tests: list[str], durations: dict[str, float], killers: dict[str, int]) -> list[str]:
-    """Unit tests first, then the others; in each, those that killed the module's earlier mutants
-    first (one of them most often kills the next), then the quickest."""
+def in_order(tests: list[str], durations: dict[str, float], killers: dict[str, int], module: str) -> list[str]:
+    """Unit tests first, then the others; in each, those written for the module (in its
+    ``test_<module>.py``), then those that killed its earlier mutants (one of them most often kills
+    the next), then the quickest."""
+    own_file = f"test_{Path(module).stem}.py::"
     return sorted(
         tests,
         key=lambda test: (
             durations.get(test, 0.0) > UNIT_TEST_SECONDS,
+            own_file not in test,
             -killers.get(test, 0),
             durations.get(test, 0.0),
         ),

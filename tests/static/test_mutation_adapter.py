@@ -110,11 +110,15 @@ def test_a_mutant_runs_tests_up_to_the_budget_and_at_least_one(mutation: dict[st
     assert within_budget(["long", "a"], durations, 30.0) == ["long"]
 
 
-def test_unit_tests_run_first_then_the_others_each_killers_first(mutation: dict[str, ModuleType]) -> None:
-    durations = {"unit": 0.01, "unit_killer": 0.05, "world": 0.8, "world_killer": 1.5}
+def test_unit_tests_run_first_then_the_others_each_own_tests_then_killers_first(
+    mutation: dict[str, ModuleType],
+) -> None:
+    own = "tests/handler/test_resource.py::test_own"
+    durations = {"unit": 0.01, "unit_killer": 0.05, "world": 0.8, "world_killer": 1.5, own: 2.0}
     killers = {"unit_killer": 1, "world_killer": 3}
-    order = mutation["mutant_tests"].in_order(["world", "unit", "world_killer", "unit_killer"], durations, killers)
-    assert order == ["unit_killer", "unit", "world_killer", "world"]
+    tests = ["world", "unit", own, "world_killer", "unit_killer"]
+    order = mutation["mutant_tests"].in_order(tests, durations, killers, "lambda/running_model/resource.py")
+    assert order == ["unit_killer", "unit", own, "world_killer", "world"]
 
 
 def test_tests_that_no_longer_collect_kill_the_mutant_and_other_usage_errors_do_not(
