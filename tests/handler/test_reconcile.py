@@ -588,12 +588,13 @@ def test_delete_leaves_the_model_running_when_an_owner_registers_while_it_waits(
     assert answer.finished and not answer.failure_reason and model.stops == 0
 
 
-def test_a_cancelled_create_is_ended_and_its_model_stopped_by_the_delete() -> None:
-    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+@pytest.mark.parametrize("create", ["req-1", "req-3"])  # request ids are not ordered
+def test_a_cancelled_create_is_ended_and_its_model_stopped_by_the_delete(create: str) -> None:
+    model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value(create)})
     polls = Polls()
     made_up = "Inference-Detector-1A2B3C4D5E6F"
     answer = handle(lifecycle_with(model, Clock()), request("Delete", "req-2", PhysicalResourceId=made_up), polls=polls)
-    assert polls.ended == [("Detector", "req-1", ARN)]
+    assert polls.ended == [("Detector", create, ARN)]
     assert answer.finished and answer.physical_id == made_up and model.stops == 1 and model.tags == {}
 
 
