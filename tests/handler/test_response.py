@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from typing import Any
 import pytest
 
 from running_model.response import TIMEOUT, put_answer
+
+from support.fakes.cloudformation import serving
 
 SIGNATURE = "0123456789abcdef" * 4
 BODY = {"Status": "SUCCESS", "RequestId": "req-1", "Reason": ""}
@@ -51,15 +52,9 @@ class ScriptedEndpoint:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}/answer?X-Amz-Signature={SIGNATURE}"
-        try:
+        with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+            self.url = f"http://127.0.0.1:{port}/answer?X-Amz-Signature={SIGNATURE}"
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 @pytest.fixture

@@ -67,15 +67,9 @@ class ResponseEndpoint:
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        # A short poll interval: shutdown() waits for it, once per test.
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-        thread.start()
-        self._base = f"https://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serving(server) as port:
+            self._base = f"https://127.0.0.1:{port}"
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
 
     def url_for(self, request_id: str, logical_id: str) -> str:
         """A ResponseURL shaped like CloudFormation's presigned S3 URL, with a fresh signature."""
@@ -127,6 +121,19 @@ class ResponseEndpoint:
                 pass
 
         return Handler
+
+
+@contextlib.contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[int]:
+    """Serve ``server`` from a thread while the block runs; yield its port."""
+    # A short poll interval: shutdown() waits for it, once per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def event(
