@@ -16,6 +16,7 @@ from typing import Any
 
 from crhelper import CfnResource
 
+from running_model.answers import Answers
 from running_model.lifecycle import Lifecycle
 from running_model.settings import Timing
 
@@ -26,14 +27,17 @@ INDEX = Path(__file__).resolve().parents[1] / "lambda" / "index.py"
 _names = itertools.count()
 
 
-def load_ours(clock: VirtualClock, eventbridge: SimulatedEventBridge) -> ModuleType:
-    """A cold start of the real handler module, on the simulation's clock."""
+def load_ours(clock: VirtualClock, eventbridge: SimulatedEventBridge, answers: AnswerBook) -> ModuleType:
+    """A cold start of the real handler module, on the simulation's clock, answering to ``answers``."""
     spec = importlib.util.spec_from_file_location(f"index_{next(_names)}", INDEX)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.lifecycle = Lifecycle(module.timing, clock=clock.now, sleep=clock.sleep)
-    module.helper._events_client = eventbridge.tap(module.helper._events_client)
+    helper = module.helper
+    helper._clock, helper._sleep, helper.ledger._clock = clock.now, clock.sleep, clock.now
+    helper.rules._client = helper._events_client = eventbridge.tap(helper._events_client)
+    helper.answers = Answers(helper.ledger, put=answers.put)
     return module
 
 

@@ -14,11 +14,9 @@ from typing import Any
 
 import botocore.endpoint
 
-import running_model.resource
-
 import handlers
 from lambda_sim import AnswerBook, SimulatedEventBridge, SimulatedLambda
-from support.fakes.aws import create_function, handler_environment, permission_statements
+from support.fakes.aws import create_function, create_ledger, handler_environment, permission_statements
 from support.fakes.rekognition import FakeRekognition
 from virtual_time import VirtualClock
 
@@ -112,18 +110,17 @@ class Simulation:
         environment = {
             **handler_environment(rekognition_endpoint, self.aws_endpoint),
             "POLL_RULE_PREFIX": "RunningModel-bench0000-",
+            "LEDGER_TABLE": create_ledger(self.aws_endpoint, f"bench-{uuid.uuid4().hex[:12]}"),
         }
         saved_environment = {name: os.environ.get(name) for name in environment}
-        saved_time, saved_put_answer = botocore.endpoint.time, running_model.resource.put_answer
+        saved_time = botocore.endpoint.time
         os.environ.update(environment)
-        # botocore's retry backoff, and the answers to CloudFormation, on the simulation's terms.
+        # botocore's retry backoff on the simulation's clock (the answers go to the AnswerBook: handlers.py).
         botocore.endpoint.time = types.SimpleNamespace(sleep=self.clock.sleep)  # type: ignore[attr-defined]
-        running_model.resource.put_answer = answers.put  # type: ignore[assignment]
         try:
             yield
         finally:
             botocore.endpoint.time = saved_time  # type: ignore[attr-defined]
-            running_model.resource.put_answer = saved_put_answer  # type: ignore[assignment]
             for name, value in saved_environment.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -132,7 +129,7 @@ class Simulation:
 
     def _container(self, eventbridge: SimulatedEventBridge, answers: AnswerBook) -> Any:
         if self.variant == "ours":
-            return handlers.load_ours(self.clock, eventbridge)
+            return handlers.load_ours(self.clock, eventbridge, answers)
         return handlers.load_baseline(self.clock, eventbridge, answers)
 
     def _deploy(

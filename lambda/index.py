@@ -16,12 +16,18 @@ helper = PollingResource(
     rule_prefix=os.environ.get(contract.POLL_RULE_PREFIX_ENV, "RunningModel-"),
     polling_interval_minutes=timing.poll_interval_minutes,
     schedule_expression=timing.schedule_expression,
+    ledger_table=os.environ.get(contract.LEDGER_TABLE_ENV, ""),
+    lease_waits=(timing.first_lease_wait_seconds, timing.step_seconds),
 )
 timing_problems = timing.problems()
 if timing_problems:  # every request is then answered FAILED with this, rather than mistimed
     helper.init_failure(ValueError("The handler's timing does not fit: " + "; ".join(timing_problems)))
 lifecycle = Lifecycle(timing)
-repairer = Repairer(request_in_progress=helper.request_in_progress)
+repairer = Repairer(
+    ledger=getattr(helper, "ledger", None),
+    request_in_progress=helper.request_in_progress,
+    timing=timing,
+)
 
 
 @helper.create
@@ -47,10 +53,8 @@ def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None
         polling=polling,
         remaining_seconds=context.get_remaining_time_in_millis() / 1000,
         polls=helper,
+        records=helper.ledger,
     )
-    if answer.silent:
-        helper.finish_silently()
-        return None
     if answer.failure_reason:
         helper.fail(answer.failure_reason)
         return answer.physical_id
@@ -62,7 +66,10 @@ def _handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    if is_repair(event):  # the repair schedule's, not CloudFormation's: nothing to answer
-        repairer.handle(event)
+    if is_repair(event):  # the schedules' events, not CloudFormation's: nothing to answer
+        repairer.handle(event, context)
         return
-    helper(event, context)
+    try:
+        helper(event, context)
+    finally:
+        helper.give_back_lease()

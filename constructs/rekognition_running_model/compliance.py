@@ -23,6 +23,7 @@ class Target(enum.Enum):
 
     FUNCTION = "the handler function"
     LOG_GROUP = "the handler's log group"
+    LEDGER = "the handler's ledger (its DynamoDB table)"
     POLICIES = "the policies of the handler's role and of its repair schedules' role"
 
 
@@ -89,9 +90,9 @@ WAIVERS = (
         nag=(),
         checkov=("CKV_AWS_173",),
         reason=(
-            "The environment holds no secret: the name prefix of the handler's poll rules and its timeout in "
-            "seconds, both in the template too. Lambda encrypts environment variables at rest with an AWS "
-            "managed key."
+            "The environment holds no secret: the name prefix of the handler's poll rules, its timeout in "
+            "seconds and the name of its ledger table, all in the template too. Lambda encrypts environment "
+            "variables at rest with an AWS managed key."
         ),
     ),
     Waiver(
@@ -103,6 +104,29 @@ WAIVERS = (
             "and log group, and the model versions it runs or releases, so there is nothing to reuse. As "
             "inline policies they cannot be attached to another principal, are versioned and rolled back with "
             "the stack's template, and are deleted with the role."
+        ),
+    ),
+    Waiver(
+        Target.LEDGER,
+        nag=_rule("DynamoDBInBackupPlan", HIPAA, NIST_800_53_R5),
+        checkov=(),
+        reason=(
+            "The ledger holds nothing to restore: a lease per resource that ends when its invocation times out, "
+            "and each request's answer for the two days CloudFormation can ask for it, all expiring by DynamoDB's "
+            "TTL. Point-in-time recovery is on; a backup plan would keep copies of stale leases and of presigned "
+            "response URLs that expire within hours."
+        ),
+    ),
+    Waiver(
+        Target.LEDGER,
+        nag=(),
+        checkov=("CKV_AWS_119",),
+        unless_log_key=True,
+        reason=(
+            "DynamoDB encrypts the ledger at rest with an AWS managed key. It holds leases, request ids, answers "
+            "and CloudFormation's presigned response URLs for at most two days. To encrypt it with a KMS key of "
+            "yours, call RunningModelHandler.configure(stack, log_encryption_key=key) before the stack's first "
+            "RunningModel: the key then encrypts the ledger and the log group."
         ),
     ),
     Waiver(
@@ -131,9 +155,10 @@ class Wildcard(enum.Enum):
     MODEL_VERSIONS = (
         "Versions that leave the template (blue/green, removal, rollback) are released and stopped under the "
         "NEW policy, in CloudFormation's cleanup phase, so they cannot be named at synth time; the statement "
-        "is limited to this account's model versions, the handler stops a version only when its own resource "
-        "owned it and no other owner is left, and StartProjectVersion stays limited to the versions the "
-        "template declares."
+        "is limited to this account's model versions (and, for tags, to the handler's own running-model:* "
+        "keys, which mark a stop in progress for the other owners), the handler stops a version only when "
+        "its own resource owned it and no other owner wants it running, and StartProjectVersion stays "
+        "limited to the versions the template declares."
     )
     PROJECTS = (
         "DescribeProjectVersions is authorized on the project ARN, which ends in the project's creation "

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import CfnResource, CustomResource, Duration, Stack, Token
+from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -74,12 +75,14 @@ class RunningModelHandler(Construct):
         """Make the handler of ``scope``'s stack with these options, before the stack's first RunningModel.
 
         :param scope: any construct of the stack.
-        :param log_encryption_key: KMS key that encrypts the handler's log group. A ``kms.Key`` of the
-            same stack gets a key policy statement that lets CloudWatch Logs of the stack's region use
-            it for this log group only; the policy of any other key (imported, or of another stack)
-            must allow that itself (see the README). The log group is then named
-            ``/rekognition-running-model/<stack name>/<uuid of the stack id>``.
-            Default: none (CloudWatch Logs encrypts the log group with its own keys).
+        :param log_encryption_key: KMS key that encrypts the handler's log group and its ledger (the
+            DynamoDB table of leases, requests and answers). A ``kms.Key`` of the same stack gets a key
+            policy statement that lets CloudWatch Logs of the stack's region use it for this log group
+            only; the policy of any other key (imported, or of another stack) must allow that itself
+            (see the README). The log group is then named
+            ``/rekognition-running-model/<stack name>/<uuid of the stack id>``. The handler's role may
+            use the key through DynamoDB only.
+            Default: none (CloudWatch Logs and DynamoDB encrypt with their own keys).
         :param log_retention: how long the log group keeps the handler's logs. Default: one month.
         :raises ValueError: if the stack's handler exists already: made for a RunningModel declared
             before this call, or configured with other options. The same options again return it.
@@ -133,6 +136,7 @@ class RunningModelHandler(Construct):
         )
         self.log_group = handler_log_group(self, "LogGroup", encryption_key=log_encryption_key, retention=log_retention)
         self.log_group.grant_write(self.role)
+        self.ledger = self._ledger(log_encryption_key)
         self.function = lambda_.Function(
             self,
             "Resource",
@@ -151,6 +155,7 @@ class RunningModelHandler(Construct):
             environment={
                 contract.POLL_RULE_PREFIX_ENV: self.poll_rule_prefix,
                 contract.LAMBDA_TIMEOUT_ENV: str(int(HANDLER_TIMEOUT.to_seconds())),
+                contract.LEDGER_TABLE_ENV: self.ledger.table_name,
             },
         )
         poll_rules = stack.format_arn(service="events", resource="rule", resource_name=f"{self.poll_rule_prefix}*")
@@ -180,22 +185,24 @@ class RunningModelHandler(Construct):
                     ],
                     resources=[poll_rules],
                 ),
-                # Held for the moment an answer is sent: a statement id that exists already tells a
-                # second, overlapping invocation that the request is being answered.
+                # The ledger's items: conditional writes and consistent reads, one item at a time.
                 iam.PolicyStatement(
-                    sid="TakeAnswerLock",
-                    actions=["lambda:AddPermission"],
-                    resources=[self.function.function_arn],
-                    conditions={"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
-                ),
-                # Reading the policy finds locks that a killed invocation left behind, to release them.
-                iam.PolicyStatement(
-                    sid="ReleaseAnswerLocks",
-                    actions=["lambda:GetPolicy", "lambda:RemovePermission"],
-                    resources=[self.function.function_arn],
+                    sid="Ledger",
+                    actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                    resources=[self.ledger.table_arn],
                 ),
             ],
         )
+        if log_encryption_key is not None:
+            # The ledger's items are encrypted with the key: the role may use it through DynamoDB only.
+            self.polling_policy.add_statements(
+                iam.PolicyStatement(
+                    sid="LedgerKey",
+                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    resources=[log_encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.{stack.url_suffix}"}},
+                )
+            )
         acknowledge_wildcard_resource(self.polling_policy, poll_rules, Wildcard.POLL_RULES)
         self._wildcards: set[str] = set()
         self._allow_releasing_any_version()
@@ -203,9 +210,29 @@ class RunningModelHandler(Construct):
             {
                 Target.FUNCTION: [self.function],
                 Target.LOG_GROUP: [self.log_group],
+                Target.LEDGER: [self.ledger],
                 Target.POLICIES: [self.role.node.find_child("DefaultPolicy"), self.polling_policy],
             },
             log_key=log_encryption_key is not None,
+        )
+
+    def _ledger(self, encryption_key: kms.IKey | None) -> dynamodb.Table:
+        """The handler's ledger (its table of leases, requests and answers), encrypted with
+        ``encryption_key`` when one is given. Its items expire by themselves, and it goes with the stack."""
+        return dynamodb.Table(
+            self,
+            "Ledger",
+            partition_key=dynamodb.Attribute(name=contract.LEDGER_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=contract.LEDGER_EXPIRES_AT,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED
+            if encryption_key is not None
+            else dynamodb.TableEncryption.AWS_MANAGED,
+            encryption_key=encryption_key,
+            removal_policy=RemovalPolicy.DESTROY,
         )
 
     def invoke_on_schedule(
@@ -270,22 +297,24 @@ class RunningModelHandler(Construct):
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
         )
         acknowledge_handler(
-            {Target.FUNCTION: [], Target.LOG_GROUP: [], Target.POLICIES: [role.node.find_child("DefaultPolicy")]},
+            {
+                Target.FUNCTION: [],
+                Target.LOG_GROUP: [],
+                Target.LEDGER: [],
+                Target.POLICIES: [role.node.find_child("DefaultPolicy")],
+            },
             log_key=self.options.log_encryption_key is not None,
         )
         return role
 
     def allow_model(self, version: ModelVersionArn) -> None:
-        """Let the handler start ``version`` and register as its owner.
+        """Let the handler start ``version``.
 
-        Only versions a RunningModel declares may be started; stopping is allowed more widely
-        (see ``_allow_releasing_any_version``).
+        Only versions a RunningModel declares may be started; registering as an owner and stopping
+        are allowed more widely (see ``_allow_releasing_any_version``).
         """
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["rekognition:StartProjectVersion"], resources=[version.arn])
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["rekognition:TagResource"], resources=[version.arn], conditions=_OWN_TAGS_ONLY)
         )
 
     def _allow_releasing_any_version(self) -> None:
@@ -305,7 +334,10 @@ class RunningModelHandler(Construct):
         stop = ["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"]
         self._allow_wildcard(stop, any_version, Wildcard.MODEL_VERSIONS)
         self._allow_wildcard(
-            ["rekognition:UntagResource"], any_version, Wildcard.MODEL_VERSIONS, conditions=_OWN_TAGS_ONLY
+            ["rekognition:TagResource", "rekognition:UntagResource"],
+            any_version,
+            Wildcard.MODEL_VERSIONS,
+            conditions=_OWN_TAGS_ONLY,
         )
         self._allow_wildcard(["rekognition:DescribeProjectVersions"], any_project, Wildcard.PROJECTS)
         self._allow_wildcard(["rekognition:DescribeProjects"], "*", Wildcard.DESCRIBE_PROJECTS)

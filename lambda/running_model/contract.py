@@ -42,6 +42,11 @@ SERVICE_TIMEOUT_MAX_SECONDS = 3600
 POLL_RULE_PREFIX_ENV = "POLL_RULE_PREFIX"
 # The handler function's timeout in seconds: the handler checks that its looking fits in it.
 LAMBDA_TIMEOUT_ENV = "LAMBDA_TIMEOUT_SECONDS"
+# The name of the handler's ledger, the stack's DynamoDB table of leases, requests and answers;
+# its partition key, and the attribute DynamoDB's TTL reads.
+LEDGER_TABLE_ENV = "LEDGER_TABLE"
+LEDGER_KEY = "Key"
+LEDGER_EXPIRES_AT = "ExpiresAt"
 
 # Every tag the handler adds or removes on a model version starts with this: one owner tag per
 # resource that holds the version, and the record of its measured start times (running windows).

@@ -136,9 +136,11 @@ def _towards_running(observed: Observation, desired: Desired, first_look: bool) 
 
 
 def _towards_stopped(observed: Observation) -> Action:
-    if observed.status == RUNNING:
+    # A STARTING model is billed once it runs: try to stop it now. Rekognition may refuse
+    # (ResourceInUseException); the stop is then tried again at the next look.
+    if observed.status in BILLABLE:
         return Action(Verb.STOP)
-    if observed.status in (STARTING, STOPPING):
+    if observed.status == STOPPING:
         return Action(Verb.WAIT)
     # Missing, never started, failed, stopped, deleting, expired...: nothing runs, nothing is billed.
     return Action(Verb.DONE)

@@ -15,10 +15,15 @@ from datetime import datetime, timedelta
 from . import contract
 from .windows import Schedule
 
-# The version's recent start times in whole seconds, space-separated ("612 905 733"), and the epoch
-# second of a start the handler made that has not been seen RUNNING yet.
+# The version's recent start times in whole seconds, space-separated ("612 905 733"); and, for a
+# start the handler made that has not been seen RUNNING yet, the epoch second it was made at and
+# the epoch second a look last saw it STARTING ("1767600000 1767600900").
 STARTS_TAG = contract.TAG_PREFIX + "starts"
 STARTED_AT_TAG = contract.TAG_PREFIX + "started-at"
+# A start first seen RUNNING at most this long after a look saw it STARTING is timed by that look
+# (two wake-up steps: the wake-ups come every five minutes). Seen later (at a close, or at the next
+# repair, hours on), it is timed by the last look that saw it STARTING: the least it took.
+PRECISION_SECONDS = 2 * contract.WAKE_STEP_MINUTES * 60.0
 
 # Starts remembered per model version: enough to see its spread, few enough to follow a change.
 HISTORY = 5
@@ -45,8 +50,38 @@ def remember(recent_starts: Sequence[float], measured: float) -> list[float]:
 
 
 def history_in(tags: Mapping[str, str]) -> list[float]:
-    """The start times the version's STARTS_TAG holds; what is not a number is left out."""
-    return [float(word) for word in tags.get(STARTS_TAG, "").split() if word.isdigit()][-HISTORY:]
+    """The start times the version's STARTS_TAG holds; what is not a whole number in ASCII digits is
+    left out (a tag written by hand may hold anything, "²" among it)."""
+    return [float(word) for word in tags.get(STARTS_TAG, "").split() if _seconds(word)][-HISTORY:]
+
+
+def started_at_value(started: float, seen_starting: float | None = None) -> str:
+    """STARTED_AT_TAG's value for a start made at ``started``, last seen STARTING at ``seen_starting``."""
+    return f"{int(started)} {int(seen_starting if seen_starting is not None else started)}"
+
+
+def started_at(value: str | None) -> tuple[float, float] | None:
+    """(made at, last seen STARTING at) from STARTED_AT_TAG's value; None when it holds no such thing.
+    A value of one number (from before the last look was kept) was last seen STARTING when made."""
+    words = (value or "").split()
+    if not 1 <= len(words) <= 2 or not all(_seconds(word) for word in words):
+        return None
+    started = float(words[0])
+    return started, max(started, float(words[-1]))
+
+
+def time_taken(started: tuple[float, float], seen_running: float) -> float | None:
+    """How long a start took, as the first look that sees it RUNNING (at ``seen_running``) can tell:
+    up to that look when the last look that saw it STARTING came shortly before (PRECISION_SECONDS),
+    else up to that last look, the least it took; None when nothing was measured."""
+    made, seen_starting = started
+    until = seen_running if seen_running - seen_starting <= PRECISION_SECONDS else seen_starting
+    took = until - made
+    return took if took > 0 else None
+
+
+def _seconds(word: str) -> bool:
+    return word.isascii() and word.isdigit()
 
 
 def format_history(recent_starts: Sequence[float]) -> str:

@@ -1,15 +1,19 @@
 """From a CloudFormation request (or one of its polls) to what to answer, using the reconciler.
 
-Ownership (ownership.py) decides who may start and stop a model:
+Every invocation that gets here holds its resource's lease (resource.py): no other path of the
+same resource runs meanwhile. Ownership (ownership.py, holding.py) decides who may start and stop
+a model:
 
-- Create/Update register their resource as an owner of the version before they start or adopt
-  it, and end the resource's earlier request if it is still being polled. Their polls act only
-  while the registration still names their request.
+- Create/Update register their resource in the ledger as its latest request, with what it
+  declares, and as an owner of the version (its owner tag) before they start or adopt it; they end
+  the resource's earlier request if it is still unanswered. Their polls go on only while the
+  ledger still names their request.
 - A rollback Update (back to the version the resource had) also releases the version that the
-  failed update started.
-- Delete releases its own registration (from the PhysicalResourceId, or, for a Create that
-  CloudFormation cancelled, from the properties) and stops the model only when no other owner
-  is left.
+  failed update registered on.
+- Delete ends the resource's request still in flight, then releases its registration (from the
+  PhysicalResourceId, or, for a Create that CloudFormation cancelled, from the properties). When
+  another owner wants the model running, it only removes its tag; otherwise it stops the model
+  first and removes its tag once the stop is made, so a model is never left running with no owner.
 - A failed Create that registered answers with the version ARN, so that CloudFormation's own
   rollback Delete, which runs while the handler still exists, stops the model.
 
@@ -20,8 +24,7 @@ Input at every poll, so only what the first invocation stored survives):
 - ``ProjectArn``: the project's ARN once looked up, to spare DescribeProjects on every poll.
 - ``Registered``: the version this request registered its resource on (so a failed Create
   answers with its ARN).
-- ``Releasing``: the version whose registration this request has removed and which it now
-  stops (no owner was left).
+- ``Releasing``: the version this request releases (its first look found the resource registered).
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from typing import Any, Protocol, TypeVar
 
 from . import contract, gate, lead_time
 from .decision import BILLABLE, RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
+from .holding import Holding
+from .ledger import LedgerError, ResourceRecord
 from .model_version import ModelVersion
-from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, wanting
+from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, stopping_until, wanting
 from .properties import InvalidPropertiesError, ModelSpec, parse, project_arn_for, service_timeout
 from .reconcile import Outcome, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
@@ -58,19 +63,15 @@ class Answer:
     - ``finished`` False: nothing yet, poll again.
     - ``failure_reason`` empty: SUCCESS with ``physical_id`` and ``attributes``.
     - ``physical_id`` None on a failure: keep the request's own id (crhelper makes one for a Create).
-    - ``silent``: finish without answering: a newer request of the resource has taken over and
-      answered this one.
     """
 
     finished: bool
     physical_id: str | None = None
     failure_reason: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
-    silent: bool = False
 
 
 PENDING = Answer(finished=False)
-SUPERSEDED = Answer(finished=True, silent=True)
 
 
 class PollingSetupError(Exception):
@@ -86,19 +87,34 @@ class RequestPolls(Protocol):
         Raises PollingSetupError when the rule cannot be set up."""
 
     def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
-        """Stop polling an earlier request of this handler and answer it FAILED with ``reason``;
-        False when it was not being polled."""
+        """Answer an earlier request of the resource FAILED with ``reason`` unless it was answered,
+        and stop polling it; True when it was still unanswered."""
+
+
+class ResourceRecords(Protocol):
+    """What the lifecycle keeps in the ledger (ledger.Ledger) about its resources."""
+
+    def resource(self, owner: Owner) -> ResourceRecord | None: ...
+
+    def record_registration(
+        self, owner: Owner, request_id: str, request_type: str, version_arn: str, declaration: Mapping[str, Any]
+    ) -> None: ...
+
+    def record_release(self, owner: Owner, request_id: str, version_arn: str) -> None: ...
 
 
 @dataclass(frozen=True)
 class _Request:
-    """One invocation's view of a request: the event, crhelper's Data, and how long to look."""
+    """One invocation's view of a request: the event, crhelper's Data, how long to look, and until
+    when the invocation (and so its lease) lasts."""
 
     event: Mapping[str, Any]
     data: MutableMapping[str, Any]
     window: float
     first_look: bool
     polls: RequestPolls | None
+    records: ResourceRecords | None
+    lease_until: float
 
     @property
     def properties(self) -> Mapping[str, Any]:
@@ -111,6 +127,13 @@ class _Request:
     @property
     def request_id(self) -> str:
         return str(self.event["RequestId"])
+
+    @property
+    def request_type(self) -> str:
+        return str(self.event["RequestType"])
+
+    def record(self) -> ResourceRecord | None:
+        return self.records.resource(self.owner) if self.records is not None else None
 
 
 def failed(reason: str, physical_id: str | None = None) -> Answer:
@@ -141,14 +164,24 @@ class Lifecycle:
         polling: bool,
         remaining_seconds: float,
         polls: RequestPolls | None = None,
+        records: ResourceRecords | None = None,
     ) -> Answer:
         """Answer ``event``. ``data`` is crhelper's Data; ``remaining_seconds`` the Lambda's time left.
 
         ``polls`` sets up polling once the first look has not finished the request (with
-        ``data`` complete, before any start or stop) and ends superseded requests.
+        ``data`` complete, before any start) and ends superseded requests; ``records`` is the
+        ledger (without it, the owner tags alone say which request of a resource is the latest).
         """
         window = min(self._timing.window_seconds, remaining_seconds - self._timing.reserve_seconds)
-        request = _Request(event, data, window, first_look=not polling, polls=polls)
+        request = _Request(
+            event,
+            data,
+            window,
+            first_look=not polling,
+            polls=polls,
+            records=records,
+            lease_until=self._clock() + remaining_seconds,
+        )
         try:
             if event["RequestType"] == "Delete":
                 return self._delete(request)
@@ -157,6 +190,11 @@ class Lifecycle:
             return failed(str(error), _registered_id(request))
         except PollingSetupError as error:
             return failed(str(error), _registered_id(request))
+        except LedgerError as error:
+            if not request.first_look:
+                logger.warning("Could not read the handler's ledger (%s); looking again at the next poll", error)
+                return PENDING
+            return failed(f"Could not reach the handler's ledger (DynamoDB): {error}", _registered_id(request))
 
     # Create and Update
 
@@ -167,6 +205,7 @@ class Lifecycle:
             return failed(str(error))
         model = self._model(spec.version, request.data, spec.project_arn)
         owner = request.owner
+        record = request.record()
         if request.first_look and spec.min_f1_score is not None:
             refused = self._promotion_refused(request, model, spec.min_f1_score)
             if refused:
@@ -178,6 +217,11 @@ class Lifecycle:
             if request.first_look:
                 return failed(_registration_reason(spec.version, error))
             return _pending_if_transient(error)
+        mine = owners(tags).get(owner.key)
+        if not request.first_look:
+            latest = _latest_request(record, mine)
+            if latest != request.request_id:
+                return self._superseded(request, record)
         # Outside its running windows the resource holds the version idle: it wants it stopped,
         # unless another owner wants it running. Every look asks the schedule again.
         history, now = lead_time.history_in(tags), self._now()
@@ -192,44 +236,27 @@ class Lifecycle:
         # this invocation stops looking there, and the next poll asks the schedule again.
         changes_in = lead_time.seconds_until_change(spec.schedule, history, now)
         request = replace(request, window=min(request.window, changes_in))
+        holding = self._holding(request, model, request.request_id, wants=not idle)
         if request.first_look:
             try:
-                self._patiently(request, lambda: self._register(request, model, owner, tags, idle=idle))
+                self._patiently(request, lambda: self._register(request, spec, holding, record, mine, idle=idle))
             except RekognitionError as error:
                 return failed(_registration_reason(spec.version, error))
-        else:
-            latest = _latest_value(tags, request, owner)
-            if latest is None:
-                logger.info("A later request of %s has taken over; this one ends", owner.logical_id)
-                return SUPERSEDED
-            if is_idle(latest) != idle:
-                try:
-                    model.tag(owner.key, owner.value(request.request_id, idle=idle))
-                except RekognitionError as error:
-                    return _pending_if_transient(error)
-        if idle:
-            desired = STOPPED_STATE
-
-            def may_act() -> bool:
-                tags = owners(model.read_tags())
-                mine = tags.pop(owner.key, None)
-                return mine is not None and request_of(mine) == request.request_id and not wanting(tags)
-
-        else:
-            desired = Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-
-            def may_act() -> bool:
-                return self._still_latest(request, model, owner)
-
-        outcome = self._run(request, model, desired, may_act=may_act)
+        elif mine is None or is_idle(mine) != idle or stopping_until(mine) is not None:
+            try:  # the resource's own request: it may restore its registration, and follows its windows
+                holding.register(idle=idle)
+            except RekognitionError as error:
+                return _pending_if_transient(error)
+        desired = STOPPED_STATE if idle else Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
+        outcome = self._run(request, model, desired, guard=holding)
         if outcome.result is Result.PENDING:
             return PENDING
-        if outcome.result is Result.YIELDED:
-            if idle and self._still_latest(request, model, owner):  # another owner wants it running
-                logger.info("Leaving %s running for another owner: outside %s's windows", model.label, owner.logical_id)
-                outcome = Outcome(Result.DONE, model.observe())
-            else:
-                return SUPERSEDED
+        if outcome.result is Result.YIELDED and holding.superseded:
+            return self._superseded(request, record)
+        if outcome.result is Result.YIELDED:  # idle, and another owner wants the model running
+            holding.stopped()
+            logger.info("Leaving %s running for another owner: outside %s's windows", model.label, owner.logical_id)
+            outcome = Outcome(Result.DONE, model.observe())
         if outcome.result is Result.FAILED:
             # CloudFormation's rollback (a Delete of this id, or an Update back) stops what was started.
             return failed(outcome.reason, _registered_id(request))
@@ -240,6 +267,13 @@ class Lifecycle:
             return failed(released.reason or "Stopping the abandoned version was interrupted", None)
         observation = outcome.observation or Observation(status=STOPPED if idle else RUNNING)
         return Answer(finished=True, physical_id=spec.version.arn, attributes=_attributes(spec.version, observation))
+
+    def _superseded(self, request: _Request, record: ResourceRecord | None) -> Answer:
+        """A poll whose request is no longer its resource's latest: a later request took over, and
+        answers it FAILED (the ledger keeps whichever answer comes first)."""
+        later = record.request_type if record is not None and record.request_type else "request"
+        logger.info("A later %s of %s has taken over; this request ends", later, request.owner.logical_id)
+        return failed(f"Ended by a later {later} of this resource", _registered_id(request))
 
     def _promotion_refused(self, request: _Request, model: ModelVersionClient, required: float) -> str | None:
         """Why the version may not be started under the gate, before anything is registered or started.
@@ -258,20 +292,29 @@ class Lifecycle:
         return refused
 
     def _register(
-        self, request: _Request, model: ModelVersionClient, owner: Owner, tags: Mapping[str, str], *, idle: bool
+        self,
+        request: _Request,
+        spec: ModelSpec,
+        holding: Holding,
+        record: ResourceRecord | None,
+        mine: str | None,
+        *,
+        idle: bool,
     ) -> None:
-        """Record the resource as an owner of the version (``idle`` outside its windows), naming this
-        request as its latest; ``tags`` are the version's, as just read."""
-        earlier = owners(tags).get(owner.key)
-        if earlier is not None and request_of(earlier) != request.request_id:
-            self._end_earlier_request(request, request_of(earlier), model.version.arn)
-        model.tag(owner.key, owner.value(request.request_id, idle=idle))
-        request.data[REGISTERED] = model.version.arn
+        """Record the request as the resource's latest, ending an earlier one still unanswered, and
+        the resource as an owner of the version (``idle`` outside its windows)."""
+        earlier = _latest_request(record, mine)
+        if earlier is not None and earlier != request.request_id and not (record is not None and record.released):
+            self._end_earlier_request(request, earlier, spec.version.arn)
+        if request.records is not None:
+            declaration = {key: value for key, value in request.properties.items() if key != "ServiceToken"}
+            request.records.record_registration(
+                request.owner, request.request_id, request.request_type, spec.version.arn, declaration
+            )
+        holding.register(idle=idle)
+        request.data[REGISTERED] = spec.version.arn
         state = " (idle: outside its running windows)" if idle else ""
-        logger.info("Registered %s as an owner of %s%s", owner.logical_id, model.version.label, state)
-
-    def _still_latest(self, request: _Request, model: ModelVersionClient, owner: Owner) -> bool:
-        return _latest_value(model.read_tags(), request, owner) is not None
+        logger.info("Registered %s as an owner of %s%s", request.owner.logical_id, spec.version.label, state)
 
     @staticmethod
     def _wanted_running(spec: ModelSpec, history: list[float], now: datetime, model: ModelVersionClient) -> bool:
@@ -287,7 +330,7 @@ class Lifecycle:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     def _release_abandoned_version(self, request: _Request, wanted: ModelVersion) -> Outcome | None:
-        """In a rollback Update: release the version that the failed update started, if any.
+        """In a rollback Update: release the version that the failed update registered on, if any.
 
         A rollback Update names the version the resource had (properties and PhysicalResourceId
         agree) while OldResourceProperties names the one the failed update tried. A forward
@@ -302,7 +345,7 @@ class Lifecycle:
         model = self._model_factory(abandoned, project_arn_for(old_properties, abandoned))
         # Only a registration says the failed update started or adopted it: a version it was refused
         # (or never registered on) is left as it was found.
-        return self._release(request, model, holds_version=False)
+        return self._release(request, model, holds_version=False, end_earlier=request.records is None)
 
     # Delete
 
@@ -316,66 +359,100 @@ class Lifecycle:
             logger.info("Nothing to stop: %r is not a model version this resource started", physical_id)
             return Answer(finished=True, physical_id=physical_id)
         model = self._model(version, request.data, project_arn_for(request.properties, version))
-        outcome = self._release(request, model, holds_version=holds_version)
+        record = request.record()
+        current = record is None or record.version_arn == version.arn  # not a version the resource left
+        earlier = None if record is None or record.released or not current else record.request_id
+        if request.first_look and earlier is not None and earlier != request.request_id:
+            self._end_earlier_request(request, earlier, version.arn)
+        outcome = self._release(request, model, holds_version=holds_version, end_earlier=record is None)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.FAILED:
             return failed(outcome.reason)
+        if request.records is not None and current:
+            request.records.record_release(request.owner, request.request_id, version.arn)
         return Answer(finished=True, physical_id=physical_id)
 
-    def _release(self, request: _Request, model: ModelVersionClient, *, holds_version: bool) -> Outcome:
-        """Remove the resource's registration; stop the model when no owner is left.
+    def _release(
+        self, request: _Request, model: ModelVersionClient, *, holds_version: bool, end_earlier: bool = False
+    ) -> Outcome:
+        """Remove the resource's registration; stop the model first when no other owner wants it.
 
         ``holds_version`` False (a Delete whose id is not a version ARN, or the version a failed
-        update tried): stop only when this resource had registered, i.e. its own request started or
-        adopted the model.
+        update tried): release only when this resource had registered, i.e. its own request started
+        or adopted the model. True with no registration: a resource from before ownership, whose
+        Delete stops the model when no other owner wants it. ``end_earlier``: a resource the ledger
+        does not know (registered before it existed): its owner tag names the request to end.
         """
-        if request.data.get(RELEASING) != model.version.arn:
-            try:
-                registered = owners(self._patiently(request, model.read_tags))
-            except RekognitionError as error:
-                if error.code == "ResourceNotFoundException":
-                    return Outcome(Result.DONE)  # the version is gone: nothing runs
+        try:
+            registered = owners(self._patiently(request, model.read_tags))
+        except RekognitionError as error:
+            if error.code == "ResourceNotFoundException":
+                return Outcome(Result.DONE)  # the version is gone: nothing runs
+            if request.first_look or not error.transient:
                 raise
-            owner = request.owner
-            mine = registered.pop(owner.key, None)
-            ended_in_flight = False
-            if mine is not None:
-                if request_of(mine) != request.request_id:
-                    ended_in_flight = self._end_earlier_request(request, request_of(mine), model.version.arn)
-                self._patiently(request, lambda: model.untag(owner.key))
-                logger.info("Released %s's ownership of %s", owner.logical_id, model.version.label)
-            elif not holds_version:
+            return Outcome(Result.PENDING)
+        owner = request.owner
+        mine = registered.pop(owner.key, None)
+        if end_earlier and request.first_look and mine is not None and request_of(mine) != request.request_id:
+            self._end_earlier_request(request, request_of(mine), model.version.arn)
+        if request.data.get(RELEASING) != model.version.arn:
+            if mine is None and not holds_version:
                 logger.info("Nothing to stop: %s never registered on %s", owner.logical_id, model.version.label)
                 return Outcome(Result.DONE)
-            if wanting(registered):
-                logger.info(
-                    "Leaving %s running for its %d other owner(s)", model.version.label, len(wanting(registered))
-                )
-                return Outcome(Result.DONE)
             request.data[RELEASING] = model.version.arn
-            if ended_in_flight:
-                # The request just ended may have been about to start the model when it was ended:
-                # look once more, a step later, before calling the model stopped.
-                self._sleep(self._timing.step_seconds)
-        outcome = self._run(request, model, STOPPED_STATE, may_act=lambda: not wanting(owners(model.read_tags())))
-        if outcome.result is Result.YIELDED:
-            logger.info("Leaving %s running: another resource has registered as its owner", model.version.label)
+        holding = self._holding(request, model, request_of(mine) if mine else request.request_id, releasing=True)
+        if wanting(registered):
+            logger.info("Leaving %s running for its %d other owner(s)", model.label, len(wanting(registered)))
+            self._patiently(request, lambda: holding.release(last_owner=False))
+            return Outcome(Result.DONE)
+        polling_failures: list[PollingSetupError] = []
+        outcome = self._run(request, model, STOPPED_STATE, guard=holding, polling_failures=polling_failures)
+        if outcome.result is Result.YIELDED and holding.superseded:  # another request of the resource holds it
             return Outcome(Result.DONE, outcome.observation)
+        if outcome.result in (Result.DONE, Result.YIELDED):
+            self._patiently(request, holding.stopped)
+            return Outcome(Result.DONE, outcome.observation)
+        if polling_failures and outcome.result is Result.PENDING:  # nothing will look again: say where it stands
+            if holding.released:
+                where = f"the stop of model {model.label} is made; it is STOPPING"
+            else:
+                status = outcome.observation.status if outcome.observation else "unknown"
+                where = f"model {model.label} is {status} and cannot be stopped yet: it stays registered, idle"
+            return Outcome(Result.FAILED, outcome.observation, f"{polling_failures[0]}; {where}")
         return outcome
 
     def _end_earlier_request(self, request: _Request, earlier_request_id: str, physical_id: str) -> bool:
-        """End the resource's earlier request if it is still being polled; True if it was."""
+        """End the resource's earlier request if it is still unanswered; True if it was."""
         if request.polls is None:
             return False
         return request.polls.end_request(
             str(request.event["LogicalResourceId"]),
             earlier_request_id,
-            f"Ended by a later {request.event['RequestType']} of this resource",
+            f"Ended by a later {request.request_type} of this resource",
             physical_id,
         )
 
     # Shared
+
+    def _holding(
+        self,
+        request: _Request,
+        model: ModelVersionClient,
+        request_id: str,
+        *,
+        wants: bool = False,
+        releasing: bool = False,
+    ) -> Holding:
+        return Holding(
+            model,
+            request.owner,
+            request_id,
+            wants=wants,
+            releasing=releasing,
+            mark_until=request.lease_until,
+            clock=self._clock,
+        )
 
     def _patiently(self, request: _Request, call: Callable[[], T]) -> T:
         """``call()``, tried again on the reconciler's beat while a transient error (throttling,
@@ -394,8 +471,20 @@ class Lifecycle:
         return self._model_factory(version, data.get(PROJECT_ARN) or project_arn)
 
     def _run(
-        self, request: _Request, model: ModelVersionClient, desired: Desired, *, may_act: Callable[[], bool]
+        self,
+        request: _Request,
+        model: ModelVersionClient,
+        desired: Desired,
+        *,
+        guard: Holding,
+        polling_failures: list[PollingSetupError] | None = None,
     ) -> Outcome:
+        """Reconcile ``model`` towards ``desired`` within the invocation's window.
+
+        On a first look that does not finish the request, polling is set up before any start or
+        stop. Polling that cannot be set up fails the request at once, unless ``polling_failures``
+        is given (a release: a stop is worth making all the same): the failure is then added to it.
+        """
         data = request.data
         if DEADLINE not in data:
             data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
@@ -405,13 +494,19 @@ class Lifecycle:
 
             def hook() -> bool:  # the polls get Data as it is now: with the project's ARN
                 _remember_project(model, data)
-                return polls.start_polling()
+                try:
+                    return polls.start_polling()
+                except PollingSetupError as error:
+                    if polling_failures is None:
+                        raise
+                    polling_failures.append(error)
+                    return True
 
         outcome = self._reconciler(model, desired).run(
             Window(request.window, float(data[DEADLINE])),
             first_look=request.first_look,
             not_done_yet=hook,
-            may_act=may_act,
+            guard=guard,
         )
         _remember_project(model, data)
         return outcome
@@ -431,18 +526,20 @@ class Lifecycle:
         return max(timeout_seconds - self._timing.deadline_margin_seconds, timeout_seconds / 2)
 
 
+def _latest_request(record: ResourceRecord | None, mine: str | None) -> str | None:
+    """The resource's latest request: as the ledger records it, else as its owner tag names it
+    (a resource registered before the ledger existed)."""
+    if record is not None:
+        return None if record.released else record.request_id
+    return request_of(mine) if mine is not None else None
+
+
 def _pending_if_transient(error: RekognitionError) -> Answer:
     """PENDING for a transient error in a poll (the next poll looks again); any other is raised."""
     if not error.transient:
         raise error
     logger.warning("%s; looking again at the next poll", error)
     return PENDING
-
-
-def _latest_value(tags: Mapping[str, str], request: _Request, owner: Owner) -> str | None:
-    """The resource's owner tag value while it names this request; None once a later one took over."""
-    registered = owners(tags).get(owner.key)
-    return registered if registered is not None and request_of(registered) == request.request_id else None
 
 
 def _registration_reason(version: ModelVersion, error: RekognitionError) -> str:

@@ -19,16 +19,17 @@ logger = logging.getLogger(__name__)
 
 
 class Model(Protocol):
-    """What the loop needs of a model: look at it, start it, stop it, and name it in messages."""
+    """What the loop needs of a model: look at it, start it, stop it (True when the service took
+    the call), and name it in messages."""
 
     @property
     def label(self) -> str: ...
 
     def observe(self) -> Observation: ...
 
-    def start(self, min_units: int, max_units: int | None) -> None: ...
+    def start(self, min_units: int, max_units: int | None) -> bool: ...
 
-    def stop(self) -> None: ...
+    def stop(self) -> bool: ...
 
 
 class ModelCallError(Exception):
@@ -43,17 +44,36 @@ class Result(Enum):
     DONE = "done"
     FAILED = "failed"
     PENDING = "pending"
-    # ``may_act`` refused a start or stop: a newer request, or another owner, decides now.
+    # The guard refused a start or stop: another owner decides now.
     YIELDED = "yielded"
+
+
+class Permit(Enum):
+    """What a guard allows before a start, a stop, or taking a RUNNING model as done."""
+
+    GO = "go"
+    WAIT = "wait"  # not now: look again on the next beat
+    YIELD = "yield"  # never in this run: another owner decides
+
+
+class Guard(Protocol):
+    """Asked before every start, stop and DONE of a model that should run (``before``), and told
+    of every start or stop made (``acted``)."""
+
+    def before(self, verb: Verb) -> Permit: ...
+
+    def acted(self, verb: Verb) -> None: ...
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a reconciliation ended. ``observation`` is the last look (None if none succeeded)."""
+    """How a reconciliation ended. ``observation`` is the last look (None if none succeeded);
+    ``acted``: the start or stop a run with ``act_once`` made before it ended."""
 
     result: Result
     observation: Observation | None = None
     reason: str = ""
+    acted: Verb | None = None
 
 
 @dataclass(frozen=True)
@@ -94,15 +114,19 @@ class Reconciler:
         *,
         first_look: bool,
         not_done_yet: Callable[[], bool] | None = None,
-        may_act: Callable[[], bool] | None = None,
+        guard: Guard | None = None,
+        act_once: bool = False,
+        seen: Observation | None = None,
     ) -> Outcome:
         """Look, decide and act until the model is where it should be, fails, or ``window`` ends.
 
         ``not_done_yet`` is called once, after the first look that did not finish the request
         and before any start or stop (to set up polling first, so that a failed set-up leaves
         nothing running); when it returns False the run ends at once, PENDING.
-        ``may_act`` is asked before every start or stop; when it returns False the run ends,
-        YIELDED, without acting.
+        ``guard`` is asked before every start or stop, and before a model that should run is taken
+        as done: YIELD ends the run, YIELDED, without acting; WAIT skips this beat's action.
+        ``act_once``: the run ends, PENDING, right after its first start or stop.
+        ``seen``: the caller's own look, just made, stands for the first.
         """
         observation: Observation | None = None
         first = self._clock()
@@ -111,27 +135,33 @@ class Reconciler:
         while True:
             beats += 1
             try:
-                observation = self._look(observation)
+                observation, seen = (seen, None) if seen is not None else (self._look(observation), None)
                 action = decide(observation, self._desired, first_look=first_look)
                 first_look = False
-                if action.verb is Verb.DONE:
-                    return Outcome(Result.DONE, observation)
                 if action.verb is Verb.FAIL:
                     return Outcome(Result.FAILED, observation, f"Model {self._model.label} {action.reason}")
+                permit = Permit.GO
+                if action.verb is Verb.DONE:
+                    if not self._desired.running or guard is None:
+                        return Outcome(Result.DONE, observation)
+                    permit = guard.before(Verb.DONE)
+                    if permit is Permit.GO:
+                        return Outcome(Result.DONE, observation)
                 if not_done_yet is not None:
                     carry_on, not_done_yet = not_done_yet(), None
                     if not carry_on:
                         return Outcome(Result.PENDING, observation)
-                if action.verb in (Verb.START, Verb.STOP) and may_act is not None and not may_act():
-                    return Outcome(Result.YIELDED, observation)
-                if action.verb is Verb.START:
-                    logger.info("Starting %s with %s", self._model.label, _units(self._desired))
-                    self._model.start(self._desired.min_units, self._desired.max_units)
+                if action.verb in (Verb.START, Verb.STOP) and guard is not None:
+                    permit = guard.before(action.verb)
+                    if permit is Permit.YIELD:
+                        return Outcome(Result.YIELDED, observation)
+                if permit is Permit.GO and action.verb in (Verb.START, Verb.STOP):
+                    made = self._act(action.verb)
                     quiet_until = self._clock() + self._quiet
-                elif action.verb is Verb.STOP:
-                    logger.info("Stopping %s", self._model.label)
-                    self._model.stop()
-                    quiet_until = self._clock() + self._quiet
+                    if made and guard is not None:
+                        guard.acted(action.verb)
+                    if act_once:
+                        return Outcome(Result.PENDING, observation, acted=action.verb if made else None)
             except ModelCallError as error:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
@@ -149,6 +179,13 @@ class Reconciler:
             self._sleep(max(0.0, next_look - now))
             if self._clock() - first > window.seconds:  # the sleep overran the window: look no more
                 return Outcome(Result.PENDING, observation)
+
+    def _act(self, verb: Verb) -> bool:
+        if verb is Verb.START:
+            logger.info("Starting %s with %s", self._model.label, _units(self._desired))
+            return self._model.start(self._desired.min_units, self._desired.max_units)
+        logger.info("Stopping %s", self._model.label)
+        return self._model.stop()
 
     def _look(self, previous: Observation | None) -> Observation:
         observation = self._model.observe()

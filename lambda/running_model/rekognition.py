@@ -99,17 +99,18 @@ class ModelVersionClient:
                 )
         return Observation(status=None)
 
-    def start(self, min_units: int, max_units: int | None) -> None:
-        """StartProjectVersion. A refusal that the next look explains (the model changed state
-        or vanished meanwhile) is left to that look."""
+    def start(self, min_units: int, max_units: int | None) -> bool:
+        """StartProjectVersion; True when Rekognition took it. A refusal that the next look explains
+        (the model changed state or vanished meanwhile) is left to that look."""
         arguments: dict[str, Any] = {"ProjectVersionArn": self.version.arn, "MinInferenceUnits": min_units}
         if max_units is not None:
             arguments["MaxInferenceUnits"] = max_units
-        self._call_unless_next_look_explains("start_project_version", **arguments)
+        return self._call_unless_next_look_explains("start_project_version", **arguments)
 
-    def stop(self) -> None:
-        """StopProjectVersion. A refusal that the next look explains is left to that look."""
-        self._call_unless_next_look_explains("stop_project_version", ProjectVersionArn=self.version.arn)
+    def stop(self) -> bool:
+        """StopProjectVersion; True when Rekognition took it. A refusal that the next look explains
+        (a model still STARTING, one that vanished) is left to that look."""
+        return self._call_unless_next_look_explains("stop_project_version", ProjectVersionArn=self.version.arn)
 
     def read_tags(self) -> dict[str, str]:
         """The version's tags (ListTagsForResource)."""
@@ -120,16 +121,18 @@ class ModelVersionClient:
         """Add or overwrite one tag (TagResource)."""
         self._call("tag_resource", ResourceArn=self.version.arn, Tags={key: value})
 
-    def untag(self, key: str) -> None:
-        """Remove one tag (UntagResource); removing a tag that is not there is no error."""
-        self._call("untag_resource", ResourceArn=self.version.arn, TagKeys=[key])
+    def untag(self, *keys: str) -> None:
+        """Remove tags (UntagResource, one call); removing a tag that is not there is no error."""
+        self._call("untag_resource", ResourceArn=self.version.arn, TagKeys=list(keys))
 
-    def _call_unless_next_look_explains(self, method: str, **arguments: Any) -> None:
+    def _call_unless_next_look_explains(self, method: str, **arguments: Any) -> bool:
         try:
             self._call(method, **arguments)
         except RekognitionError as error:
             if error.code not in NEXT_LOOK_EXPLAINS:
                 raise
+            return False
+        return True
 
     def _call(self, method: str, **arguments: Any) -> Any:
         operation = self._client.meta.method_to_api_mapping.get(method, method)

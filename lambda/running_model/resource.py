@@ -2,73 +2,83 @@
 
 What changes from crhelper as shipped:
 
+- One invocation at a time acts for a resource: each takes the resource's lease in the ledger
+  (ledger.py) before its registered function runs, and holds it until it has answered. A first
+  invocation waits for the lease as long as any other invocation can hold it; a poll that finds it
+  taken leaves this minute to the holder.
+- Every request is recorded in the ledger as it arrives, and its answer before it is sent
+  (answers.py): a request gets one answer however many invocations decide one, a second delivery
+  of a request is recognised, and an answer that could not be delivered is delivered by the next poll.
 - A request already satisfied (or failed) on its first look is answered at once, with no
   EventBridge rule set up. Otherwise the rule is set up right after that first look and before
-  any start or stop, and the invocation goes on looking until shortly before the rule first
+  any start (poll_rules.py), and the invocation goes on looking until shortly before the rule first
   fires (no blind minute). A rule that cannot be set up fails the request with the real reason.
-- No Lambda permission per request while it is polled: the construct grants EventBridge one
-  permission for every rule with the handler's prefix, so the function's 20 KB resource policy
-  never fills up. Only while an answer is being sent does the handler hold one statement, as a
-  lock against a second invocation answering the same request (``_lock_answer``).
-- Rule names start with the prefix the handler's IAM is scoped to and fit EventBridge's 64
-  characters whatever the LogicalResourceId. They derive from the RequestId, so a request
-  delivered twice is polled once, and a later request of the same resource can find the rule
-  of an earlier one, end it and answer it (``end_request``).
-- Removing a rule comes before the answer: if it fails, nothing is answered and the next poll
-  tries again, so an error while removing a rule never changes the answer, and every request
-  gets exactly one.
+- No Lambda permission per request: the construct grants EventBridge one permission for every
+  rule with the handler's prefix, so the function's 20 KB resource policy never fills up.
+- The rule is removed after the answer is delivered; a rule that cannot be removed fires again,
+  and that poll, finding the request answered, removes it.
 - Reasons are cut at the end, never the beginning; Data holds only the resource's attributes.
 - Answers are delivered with bounded retries that treat an HTTP error as a failure (response.py).
-- The EventBridge client uses the same explicit retries and timeouts as Rekognition's.
+- The EventBridge and DynamoDB clients use the same explicit retries and timeouts as Rekognition's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import enum
 import logging
+import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import FAILED, CfnResource
 
+from .answers import Answers, answer_body, target_of
+from .errors import describe
+from .ledger import Ledger, LedgerError
 from .lifecycle import REGISTERED, PollingSetupError
-from .reasons import shorten
-from .response import put_answer
+from .ownership import Owner
+from .poll_rules import AWS_ERRORS, PollRules
 from .settings import CLIENT_CONFIG
 
 logger = logging.getLogger(__name__)
 
-_RULE_NAME_LIMIT = 64
-_SUFFIX = 8
-_TARGET_ID = "1"
-_ANSWER_LOCK_SUFFIX = "-answer"
-_AWS_ERRORS = (ClientError, BotoCoreError)
 
+class _Admission(enum.Enum):
+    """What an invocation does with the request it brings."""
 
-def poll_rule_name(prefix: str, logical_id: str, request_id: str) -> str:
-    """prefix + LogicalResourceId (cut to fit) + a suffix derived from the RequestId."""
-    room = _RULE_NAME_LIMIT - len(prefix) - 1 - _SUFFIX
-    suffix = hashlib.sha256(request_id.encode()).hexdigest()[:_SUFFIX]
-    return f"{prefix}{logical_id[: max(room, 0)]}-{suffix}"
+    RUN = "run"  # look, decide and act (the registered function)
+    REFUSED = "refused"  # answer FAILED now, without looking (the reason is set)
+    DONE = "done"  # nothing: the request is answered, or another invocation works on it
 
 
 class PollingResource(CfnResource):  # type: ignore[misc]
     """A CfnResource for long operations. Functions registered on it return the
     PhysicalResourceId when finished and None to poll again; to fail they call ``fail``.
+
+    ``lease_waits``: how long a first invocation and a poll wait for the resource's lease (seconds).
     """
 
     # crhelper's own attributes, as this class uses them.
     _event: dict[str, Any]
     PhysicalResourceId: str | None
-    # This invocation's: the answer's attributes, whether to answer at all, the answer lock held.
+    # This invocation's: the answer's attributes, whether it acts at all, the lease it holds.
     attributes: dict[str, str]
-    _silent: bool
-    _duplicate: bool
-    _answer_lock: str | None
+    _admission: _Admission
+    _lease: tuple[Owner, str] | None
 
-    def __init__(self, *, rule_prefix: str, polling_interval_minutes: int, schedule_expression: str) -> None:
+    def __init__(
+        self,
+        *,
+        rule_prefix: str,
+        polling_interval_minutes: int,
+        schedule_expression: str,
+        ledger_table: str,
+        lease_waits: tuple[float, float],
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         super().__init__(
             json_logging=False,
             log_level="INFO",
@@ -76,15 +86,20 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             polling_interval=polling_interval_minutes,
             sleep_on_delete=0,
         )
-        self._rule_prefix = rule_prefix
-        self._schedule_expression = schedule_expression
+        self._lease_waits = lease_waits
+        self._clock = clock
+        self._sleep = sleep
         self._forget_last_invocation()
         if not self._init_failed:
             try:
                 self._events_client = boto3.client("events", region_name=self._region, config=CLIENT_CONFIG)
-                self._lambda_client = boto3.client("lambda", region_name=self._region, config=CLIENT_CONFIG)
+                self._dynamodb_client = boto3.client("dynamodb", region_name=self._region, config=CLIENT_CONFIG)
             except Exception as error:  # crhelper answers FAILED with this on every request
                 self.init_failure(error)
+            else:
+                self.rules = PollRules(self._events_client, prefix=rule_prefix, schedule_expression=schedule_expression)
+                self.ledger = Ledger(self._dynamodb_client, ledger_table, clock=clock)
+                self.answers = Answers(self.ledger)
 
     # What the registered functions call.
 
@@ -93,147 +108,136 @@ class PollingResource(CfnResource):  # type: ignore[misc]
         self.Status = FAILED
         self.Reason = reason
 
-    def finish_silently(self) -> None:
-        """Remove the poll rule without answering: a later request has answered this one."""
-        self._silent = True
-
     def start_polling(self) -> bool:
         """Set up the poll rule now, with Data as it is; this invocation may go on looking.
 
-        False when another delivery of this request has set it up already: this one then
-        leaves the request to it and does not answer. Raises PollingSetupError when the rule
-        cannot be set up.
+        Raises PollingSetupError when the rule cannot be set up (none is left behind).
         """
-        name = self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"])
+        if "CrHelperRule" in self._event:
+            return True
+        polled = {**self._event, "CrHelperData": self.Data, "CrHelperPoll": True}
         try:
-            polled_already = self._targets_of(name) is not None
-        except _AWS_ERRORS as error:
-            raise PollingSetupError(f"Could not set up polling with EventBridge: {_describe(error)}") from error
-        if polled_already:
-            logger.info("This request is being polled already (it was delivered twice)")
-            self._duplicate = True
-            return False
-        try:
-            self._setup_polling()
-        except _AWS_ERRORS as error:
-            for key in ("CrHelperData", "CrHelperPoll", "CrHelperRule"):
-                self._event.pop(key, None)
-            self._delete_rule_quietly(name)
-            raise PollingSetupError(f"Could not set up polling with EventBridge: {_describe(error)}") from error
+            rule_arn = self.rules.put(polled, self._context.function_name)
+        except AWS_ERRORS as error:
+            raise PollingSetupError(f"Could not set up polling with EventBridge: {describe(error)}") from error
+        self._event.update(polled, CrHelperRule=rule_arn)
         logger.info("Polling every %s minute(s) until the model is ready", self._polling_interval)
         return True
 
+    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
+        """End an earlier request of the resource (held under this invocation's lease): answer it
+        FAILED with ``reason`` unless it was answered, and remove its poll rule. True when it was
+        still unanswered."""
+        record = self.ledger.request(request_id)
+        if record is None or record.sent:
+            return False
+        ended = not record.answered
+        if ended:
+            logger.info("Ending %s's earlier %s request", logical_id, record.target.get("RequestType"))
+            body = answer_body(
+                record.target,
+                status=FAILED,
+                physical_id=str(record.target.get("PhysicalResourceId") or physical_id),
+                reason=reason,
+            )
+            self.answers.deliver(str(record.target.get("ResponseURL", "")), body)
+        else:
+            self.answers.redeliver(request_id, record)
+        self.rules.remove_quietly(self.rules.name(logical_id, request_id))
+        return ended
+
+    def give_back_lease(self) -> None:
+        """End this invocation's lease on its resource, if it holds one (index.handler's last step)."""
+        lease, self._lease = self._lease, None
+        if lease is None:
+            return
+        try:
+            self.ledger.give_back_lease(*lease)
+        except LedgerError as error:  # it ends with the invocation's time anyway
+            logger.warning("Could not give back the resource's lease (%s)", error)
+
     def request_in_progress(self, logical_id: str, request_id: str) -> bool:
         """True while that request of ``logical_id`` is being polled (its poll rule exists)."""
-        return self._targets_of(self._rule_name(logical_id, request_id)) is not None
-
-    def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
-        """Stop polling an earlier request (of ``logical_id``) and answer it FAILED with ``reason``.
-
-        False, and nothing done, when that request is not being polled (it was answered already).
-        """
-        name = self._rule_name(logical_id, request_id)
-        targets = self._targets_of(name)
-        if not targets or not self._lock_answer(
-            name, str(json.loads(targets[0].get("Input", "{}")).get("CrHelperRule"))
-        ):
-            return False
-        try:
-            targets = self._remove_rule(name)
-            if targets is None:  # its own poll answered it meanwhile
-                return False
-            for target in targets:
-                earlier = json.loads(target.get("Input", "{}"))
-                if earlier.get("RequestId") == request_id and "ResponseURL" in earlier:
-                    logger.info("Ending %s's earlier %s request", logical_id, earlier.get("RequestType"))
-                    put_answer(
-                        earlier["ResponseURL"],
-                        answer_body(
-                            earlier,
-                            status=FAILED,
-                            physical_id=str(earlier.get("PhysicalResourceId") or physical_id),
-                            reason=reason,
-                        ),
-                    )
-        finally:
-            self._unlock_answer()
-        return True
+        return self.rules.targets(self.rules.name(logical_id, request_id)) is not None
 
     # crhelper hooks.
 
     def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
         self._forget_last_invocation()
-        if not self._init_failed and "CrHelperPoll" not in event:  # a request's first invocation
-            self._release_stale_answer_locks(context.function_name)
         return bool(super()._crhelper_init(event, context))  # runs the registered function
+
+    def _wrap_function(self, func: Any) -> None:
+        """Runs the registered function only when this invocation is admitted to act for the request."""
+        try:
+            self._admission = self._admit()
+        except LedgerError as error:
+            if "CrHelperPoll" in self._event:
+                logger.warning("Could not reach the handler's ledger (%s); the next poll looks again", error)
+                self._admission = _Admission.DONE
+            else:
+                self.fail(f"Could not reach the handler's ledger (DynamoDB): {error}; nothing was done")
+                self._admission = _Admission.REFUSED
+        if self._admission is _Admission.RUN:
+            super()._wrap_function(func)
 
     def _forget_last_invocation(self) -> None:
         self.attributes = {}
-        self._silent = False
-        self._duplicate = False
-        self._answer_lock = None
+        self._admission = _Admission.RUN
+        self._lease = None
 
-    def _polling_init(self, event: dict[str, Any]) -> None:
-        if self._duplicate:
-            return
-        finished = bool(self.PhysicalResourceId) or self.Status == FAILED or self._silent
-        polling = "CrHelperRule" in self._event
-        if not finished:
-            if not polling:
-                self.start_polling()
-            return
-        if polling:
-            if not self._lock_answer(self._polled_rule_name(), str(self._event["CrHelperRule"])):
-                logger.info("Another invocation is answering this request")
-                return
-            try:
-                removed = self._remove_polling()
-            except _AWS_ERRORS as error:
-                logger.error("Could not remove the poll rule (%s); the next poll answers", _describe(error))
-                removed = False
-            else:
-                if not removed:
-                    logger.info("Another invocation has answered this request already")
-            if not removed or self._silent:
-                self._unlock_answer()
-                return
-        elif self.Status != FAILED and self._delivered_again():
-            # Lambda delivered the event again once the model ran: the request's poll answers it.
+    def _admit(self) -> _Admission:
+        """Take the resource's lease; tell a request to act on from one that is answered or taken care of."""
+        first = "CrHelperPoll" not in self._event
+        request_id = str(self._event["RequestId"])
+        opened = first and self.ledger.open_request(request_id, target_of(self._event))
+        if not self._take_lease(wait=self._lease_waits[0] if first else self._lease_waits[1]):
+            if first:
+                self.fail("Another invocation of the handler kept working on this resource; nothing was done")
+                return _Admission.REFUSED
+            logger.info("Another invocation works on this resource; this poll leaves it to that one")
+            return _Admission.DONE
+        if opened:
+            return _Admission.RUN
+        record = self.ledger.request(request_id)
+        if record is not None and record.answered:
+            logger.info("This request was answered already")
+            if self.answers.redeliver(request_id, record):
+                self._remove_own_rule()
+            return _Admission.DONE
+        if first and self._polled_already(request_id):
             logger.info("This request is being polled already (it was delivered twice)")
-            return
-        self._send_response = not self._silent
+            return _Admission.DONE
+        return _Admission.RUN
 
-    def _delivered_again(self) -> bool:
-        """True when this request's poll rule exists, set up by an earlier delivery. False on an
-        error: this delivery then answers, as it would without the check."""
+    def _polled_already(self, request_id: str) -> bool:
+        """Whether an earlier delivery of this request set up its poll rule. On an error: False, and
+        this delivery acts too (the ledger still lets only one answer through)."""
         try:
-            return self.request_in_progress(self._event["LogicalResourceId"], self._event["RequestId"])
-        except _AWS_ERRORS as error:
-            logger.warning("Could not tell whether an earlier delivery polls this request (%s)", _describe(error))
+            return self.request_in_progress(self._event["LogicalResourceId"], request_id)
+        except AWS_ERRORS as error:
+            logger.warning("Could not tell whether an earlier delivery polls this request (%s)", describe(error))
             return False
 
-    def _setup_polling(self) -> None:
-        self._event["CrHelperData"] = self.Data
-        self._event["CrHelperPoll"] = True
-        self._event["CrHelperRule"] = self._put_rule()
-        self._put_targets(self._context.function_name)
+    def _take_lease(self, *, wait: float) -> bool:
+        owner = Owner.of(self._event)
+        holder = f"{getattr(self._context, 'aws_request_id', '')}-{uuid.uuid4().hex[:8]}"
+        until = self._clock() + self._context.get_remaining_time_in_millis() / 1000
+        give_up = self._clock() + wait
+        while not self.ledger.take_lease(owner, holder, until):
+            if self._clock() >= give_up:
+                return False
+            self._sleep(min(1.0, max(wait / 10, 0.01)))
+        self._lease = (owner, holder)
+        return True
 
-    def _put_rule(self) -> str:
-        response = self._events_client.put_rule(
-            Name=self._rule_name(self._event["LogicalResourceId"], self._event["RequestId"]),
-            ScheduleExpression=self._schedule_expression,
-            State="ENABLED",
-            Description=shorten(f"Polls {self._event['LogicalResourceId']} of {self._event['StackId']}", 512),
-        )
-        return str(response["RuleArn"])
-
-    def _remove_polling(self) -> bool:
-        """Remove this request's rule. True when this invocation removed it (and so answers)."""
-        return self._remove_rule(self._polled_rule_name()) is not None
-
-    def _polled_rule_name(self) -> str:
-        """The name of this request's poll rule, from the ARN its poll carries."""
-        return str(self._event["CrHelperRule"]).split("/")[-1]
+    def _polling_init(self, event: dict[str, Any]) -> None:
+        if self._admission is _Admission.DONE:
+            return
+        finished = bool(self.PhysicalResourceId) or self.Status == FAILED
+        if finished:
+            self._send_response = True
+        elif "CrHelperRule" not in self._event:
+            self.start_polling()
 
     def _send(self, status: str | None = None, reason: str = "") -> None:
         body = answer_body(
@@ -243,12 +247,17 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             reason=reason or self.Reason,
             data=self.attributes,
         )
-        detail = f" ({body['Reason']})" if body["Reason"] else ""
-        logger.info("Answering %s: %s%s", body["LogicalResourceId"], body["Status"], detail)
-        try:
-            put_answer(self._response_url, body)
-        finally:
-            self._unlock_answer()
+        if self.answers.deliver(self._response_url, body):
+            self._remove_own_rule()
+        elif "CrHelperRule" not in self._event:  # a poll then delivers the recorded answer
+            try:
+                self.start_polling()
+            except PollingSetupError as error:
+                logger.error("The answer was not delivered and cannot be tried again: %s", error)
+
+    def _remove_own_rule(self) -> None:
+        if "CrHelperRule" in self._event:
+            self.rules.remove_quietly(str(self._event["CrHelperRule"]).split("/")[-1])
 
     def _timeout(self) -> None:
         """crhelper's timer, just before the Lambda times out. Once a poll rule is set up, the
@@ -262,127 +271,3 @@ class PollingResource(CfnResource):  # type: ignore[misc]
             self._event.get("PhysicalResourceId") or self.Data.get(REGISTERED) or self.generate_physical_id(self._event)
         )
         self._send(FAILED, "The handler ran out of time before it could answer; see its log group for why.")
-
-    # The answer lock: two overlapping invocations (EventBridge fires on schedule whatever runs)
-    # must not both answer. Lambda refuses a second statement with the same id, so adding one is
-    # an atomic test-and-set; it is held only while a rule is removed and the answer sent.
-
-    def _lock_answer(self, rule_name: str, rule_arn: str) -> bool:
-        """True when this invocation may answer the request polled by ``rule_name``."""
-        statement_id = f"{rule_name}{_ANSWER_LOCK_SUFFIX}"
-        try:
-            self._lambda_client.add_permission(
-                FunctionName=self._context.function_name,
-                StatementId=statement_id,
-                Action="lambda:InvokeFunction",
-                Principal="events.amazonaws.com",
-                SourceArn=rule_arn,
-            )
-        except self._lambda_client.exceptions.ResourceConflictException:
-            return False  # another invocation answers, or the policy is busy: the next poll decides
-        except _AWS_ERRORS as error:
-            logger.error("Could not take the answer lock (%s); the next poll answers", _describe(error))
-            return False
-        self._answer_lock = statement_id
-        return True
-
-    def _unlock_answer(self) -> None:
-        statement_id, self._answer_lock = self._answer_lock, None
-        if statement_id is None:
-            return
-        try:
-            self._lambda_client.remove_permission(FunctionName=self._context.function_name, StatementId=statement_id)
-        except self._lambda_client.exceptions.ResourceNotFoundException:
-            pass
-        except _AWS_ERRORS as error:
-            logger.error("Could not remove the answer lock %s (%s): remove it by hand", statement_id, _describe(error))
-
-    def _release_stale_answer_locks(self, function_name: str) -> None:
-        """Remove the answer locks whose rule is gone: an invocation that Lambda killed while it
-        held one never released it, and once its rule is gone the lock guards nothing (a poll
-        that gets the lock then finds no rule and does not answer). Failures are only logged."""
-        try:
-            policy = json.loads(self._lambda_client.get_policy(FunctionName=function_name)["Policy"])
-            locks = [
-                str(statement["Sid"])
-                for statement in policy.get("Statement", [])
-                if str(statement.get("Sid", "")).startswith(self._rule_prefix)
-                and str(statement["Sid"]).endswith(_ANSWER_LOCK_SUFFIX)
-            ]
-            for lock in locks:
-                if self._targets_of(lock.removesuffix(_ANSWER_LOCK_SUFFIX)) is None:
-                    logger.warning("Removing the answer lock %s, left by an invocation that did not finish", lock)
-                    self._lambda_client.remove_permission(FunctionName=function_name, StatementId=lock)
-        except self._lambda_client.exceptions.ResourceNotFoundException:
-            pass  # no resource policy, or another invocation removed the lock first
-        except _AWS_ERRORS as error:
-            logger.warning("Could not look for answer locks left behind (%s)", _describe(error))
-
-    # EventBridge.
-
-    def _rule_name(self, logical_id: str, request_id: str) -> str:
-        return poll_rule_name(self._rule_prefix, logical_id, request_id)
-
-    def _targets_of(self, name: str) -> list[dict[str, Any]] | None:
-        """The targets of rule ``name``; None when there is no such rule."""
-        try:
-            return list(self._events_client.list_targets_by_rule(Rule=name).get("Targets", []))
-        except self._events_client.exceptions.ResourceNotFoundException:
-            return None
-
-    def _remove_rule(self, name: str) -> list[dict[str, Any]] | None:
-        """Remove rule ``name`` and its target; return the targets it had, None when there was no rule.
-
-        An error is raised when the rule stays in place: the next poll then decides and answers
-        instead, so a failed removal never changes the answer nor gives a second one. A rule
-        whose target is gone cannot fire again, so a target removed but a rule that cannot be
-        deleted gets its target back; only if that fails too does the removal count as done,
-        leaving an empty rule behind (logged).
-        """
-        targets = self._targets_of(name)
-        if targets is None:
-            return None
-        self._events_client.remove_targets(Rule=name, Ids=[_TARGET_ID])
-        try:
-            self._events_client.delete_rule(Name=name)
-        except self._events_client.exceptions.ResourceNotFoundException:
-            pass
-        except _AWS_ERRORS:
-            try:
-                self._events_client.put_targets(Rule=name, Targets=targets)
-            except _AWS_ERRORS as error:
-                logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
-                return targets
-            raise
-        return targets
-
-    def _delete_rule_quietly(self, name: str) -> None:
-        try:
-            self._events_client.delete_rule(Name=name)
-        except self._events_client.exceptions.ResourceNotFoundException:
-            pass
-        except _AWS_ERRORS as error:
-            logger.error("Could not delete the empty poll rule %s (%s): delete it by hand", name, _describe(error))
-
-
-def answer_body(
-    request: dict[str, Any], *, status: str, physical_id: str, reason: str, data: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """CloudFormation's answer to ``request`` (its event, or a poll's Input)."""
-    return {
-        "Status": status,
-        "PhysicalResourceId": physical_id,
-        "StackId": request.get("StackId"),
-        "RequestId": request.get("RequestId"),
-        "LogicalResourceId": request.get("LogicalResourceId"),
-        "Reason": shorten(reason),
-        "Data": data or {},
-        "NoEcho": False,
-    }
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"{error.operation_name}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}".rstrip(": ")
-    return f"{type(error).__name__}: {error}"

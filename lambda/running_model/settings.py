@@ -76,6 +76,12 @@ class Timing:
         return replace(cls(), **overrides)
 
     @property
+    def first_lease_wait_seconds(self) -> float:
+        """How long a request's first invocation waits for its resource's lease (ledger.py): as long
+        as the invocation that holds it can run, while still leaving this one its window and reserve."""
+        return max(0.0, self.lambda_timeout_seconds - self.reserve_seconds - self.window_seconds)
+
+    @property
     def schedule_expression(self) -> str:
         """The poll rules' EventBridge schedule."""
         minutes = self.poll_interval_minutes

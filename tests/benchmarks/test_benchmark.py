@@ -43,16 +43,15 @@ def test_a_small_simulated_run_of_the_real_handler() -> None:
 
 
 def test_a_simulation_undoes_its_patches() -> None:
+    import os
     import time
 
     import botocore.endpoint
 
-    import running_model.resource
-    from running_model.response import put_answer
-
+    environment = dict(os.environ)
     with moto_server() as aws:
         Simulation("ours", aws, seed=2).run(
             [Deployment("arn:aws:rekognition:eu-west-1:111122223333:project/b/version/v/1", 60, 60)], spread_seconds=0
         )
     assert botocore.endpoint.time is time
-    assert running_model.resource.put_answer is put_answer
+    assert dict(os.environ) == environment

@@ -146,35 +146,33 @@ ANY_PROJECT = {
 OWNER_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": ["running-model:*"]}}
 
 
-def test_start_and_owner_tags_are_allowed_on_the_declared_versions_only(three_models: Template) -> None:
+def test_start_is_allowed_on_the_declared_versions_only(three_models: Template) -> None:
     declared = sorted(
         [version_arn("widgets", "v1"), version_arn("widgets", "v2"), version_arn("gadgets", "v1", region="us-east-1")]
     )
-    for action in ("rekognition:StartProjectVersion", "rekognition:TagResource"):
-        statements = statements_for(three_models, action)
-        assert sorted(r for s in statements for r in _as_list(s["Resource"])) == declared, action
-        assert all(_as_list(s["Action"]) == [action] for s in statements)
-    assert {str(s.get("Condition")) for s in statements_for(three_models, "rekognition:TagResource")} == {
-        str(OWNER_TAGS_ONLY)
-    }
+    statements = statements_for(three_models, "rekognition:StartProjectVersion")
+    assert sorted(r for s in statements for r in _as_list(s["Resource"])) == declared
+    assert all(_as_list(s["Action"]) == ["rekognition:StartProjectVersion"] for s in statements)
 
 
 def test_stopping_and_releasing_cover_versions_that_have_left_the_template(three_models: Template) -> None:
     """CloudFormation deletes replaced and removed resources under the NEW policy: the Delete of a
-    version the template no longer names must still be allowed to stop it and untag it."""
+    version the template no longer names must still be allowed to stop it, and to mark and remove its
+    own owner tag (its own tags only)."""
     (stop,) = statements_for(three_models, "rekognition:StopProjectVersion")
     assert stop == {
         "Action": ["rekognition:ListTagsForResource", "rekognition:StopProjectVersion"],
         "Effect": "Allow",
         "Resource": ANY_VERSION,
     }
-    (untag,) = statements_for(three_models, "rekognition:UntagResource")
-    assert untag == {
-        "Action": "rekognition:UntagResource",
+    (tags,) = statements_for(three_models, "rekognition:UntagResource")
+    assert tags == {
+        "Action": ["rekognition:TagResource", "rekognition:UntagResource"],
         "Condition": OWNER_TAGS_ONLY,
         "Effect": "Allow",
         "Resource": ANY_VERSION,
     }
+    assert statements_for(three_models, "rekognition:TagResource") == [tags]
     (describe,) = statements_for(three_models, "rekognition:DescribeProjectVersions")
     assert describe["Resource"] == ANY_PROJECT
 
@@ -192,14 +190,14 @@ def test_every_statement_of_the_handler_role(three_models: Template) -> None:
         for action in _as_list(statement["Action"])
     )
     assert sorted(set(actions)) == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
         "events:DeleteRule",
         "events:ListTargetsByRule",
         "events:PutRule",
         "events:PutTargets",
         "events:RemoveTargets",
-        "lambda:AddPermission",
-        "lambda:GetPolicy",
-        "lambda:RemovePermission",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "rekognition:DescribeProjectVersions",
@@ -249,17 +247,12 @@ def test_polling_is_scoped_to_the_handlers_rules_with_one_invoke_permission(thre
                         "Sid": "PollRules",
                     },
                     {
-                        "Action": "lambda:AddPermission",
-                        "Condition": {"StringEquals": {"lambda:Principal": "events.amazonaws.com"}},
-                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
+                        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                        "Resource": {
+                            "Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandlerLedger"), "Arn"]
+                        },
                         "Effect": "Allow",
-                        "Sid": "TakeAnswerLock",
-                    },
-                    {
-                        "Action": ["lambda:GetPolicy", "lambda:RemovePermission"],
-                        "Resource": {"Fn::GetAtt": [Match.string_like_regexp("RekognitionRunningModelHandler"), "Arn"]},
-                        "Effect": "Allow",
-                        "Sid": "ReleaseAnswerLocks",
+                        "Sid": "Ledger",
                     },
                 ]
             }

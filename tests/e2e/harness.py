@@ -19,7 +19,7 @@ from running_model.settings import Timing
 from cloudformation_stack import CloudFormationStack
 from eventbridge import EventBridgeScheduler
 from lambda_runtime import STACK, LambdaService, SynthesizedFunction
-from support.fakes.aws import create_function, handler_environment, permission_statements, poll_rules
+from support.fakes.aws import create_function, create_ledger, handler_environment, permission_statements, poll_rules
 from support.fakes.cloudformation import ResponseEndpoint
 from support.fakes.rekognition import FakeRekognition
 
@@ -86,6 +86,7 @@ def make_world(
             **handler_environment(rekognition_endpoint, deployment.aws_endpoint),
             "SSL_CERT_FILE": str(responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
+            "LEDGER_TABLE": create_ledger(deployment.aws_endpoint, f"{function_name}-Ledger"),
         }
         if not production_timing:
             environment.update({k: str(v * seconds_per_minute) for k, v in PRODUCTION_TIMING_MINUTES.items()})

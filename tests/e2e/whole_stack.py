@@ -56,7 +56,15 @@ from cloudformation_stack import ANSWER_SLACK_SECONDS
 from eventbridge import EventBridgeScheduler
 from harness import LAMBDA_TIMEOUT_SECONDS, PRODUCTION_TIMING_MINUTES, RESERVE_SECONDS, Deployment
 from lambda_runtime import STACK, LambdaService
-from support.fakes.aws import REGION, client, create_function, handler_environment, permission_statements, poll_rules
+from support.fakes.aws import (
+    REGION,
+    client,
+    create_function,
+    create_ledger,
+    handler_environment,
+    permission_statements,
+    poll_rules,
+)
 from support.fakes.cloudformation import Answer, ResponseEndpoint, as_sent, event
 from support.fakes.iam import RolePolicy
 from support.fakes.rekognition import FakeRekognition
@@ -395,6 +403,7 @@ class Cloud:
             **handler_environment(self.rekognition_endpoint, self.aws_endpoint, access_key_id=access_key_id),
             "SSL_CERT_FILE": str(self.responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
+            "LEDGER_TABLE": create_ledger(self.aws_endpoint, f"{name}-Ledger"),
             "RUNNING_MODEL_RESERVE_SECONDS": str(RESERVE_SECONDS),
             **{k: str(v * self.seconds_per_minute) for k, v in PRODUCTION_TIMING_MINUTES.items()},
         }

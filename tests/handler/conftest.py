@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.fakes.aws import create_function, handler_environment, moto_server
+from support.fakes.aws import create_function, create_ledger, handler_environment, moto_server
 from support.fakes.cloudformation import ResponseEndpoint
 from support.fakes.rekognition import FakeRekognition
 from support.world import FAST_TIMING, World, load_handler
@@ -24,6 +24,7 @@ def aws_endpoint() -> Iterator[str]:
 def world(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     function_name = f"RunningModelTest-Handler-{uuid.uuid4().hex[:8]}"
     create_function(aws_endpoint, function_name)
+    ledger = create_ledger(aws_endpoint, f"{function_name}-Ledger")
     rule_prefix = f"RunningModel-{uuid.uuid4().hex[:8]}-"
     rekognition = FakeRekognition()
     with rekognition.serve() as rekognition_endpoint, ResponseEndpoint(tmp_path).serve() as responses:
@@ -31,6 +32,7 @@ def world(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             **handler_environment(rekognition_endpoint, aws_endpoint),
             "SSL_CERT_FILE": str(responses.ca_file),
             "POLL_RULE_PREFIX": rule_prefix,
+            "LEDGER_TABLE": ledger,
             **FAST_TIMING,
         }
         for name, value in environment.items():

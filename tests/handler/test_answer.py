@@ -1,8 +1,8 @@
-"""The body of an answer to CloudFormation (resource.answer_body), built from a request's event."""
+"""The body of an answer to CloudFormation (answers.answer_body), built from a request's event."""
 
 from __future__ import annotations
 
-from running_model.resource import answer_body
+from running_model.answers import answer_body
 
 from support.fakes.cloudformation import STACK_ID
 

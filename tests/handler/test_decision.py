@@ -27,7 +27,7 @@ TABLE = [
     (d.TRAINING_COMPLETED, Verb.START, Verb.START, Verb.DONE),
     (d.COPYING_COMPLETED, Verb.START, Verb.START, Verb.DONE),
     (d.STOPPED, Verb.START, Verb.START, Verb.DONE),
-    (d.STARTING, Verb.WAIT, Verb.WAIT, Verb.WAIT),
+    (d.STARTING, Verb.WAIT, Verb.WAIT, Verb.STOP),  # a stop Rekognition refuses is tried again
     (d.STOPPING, Verb.WAIT, Verb.WAIT, Verb.WAIT),
     (d.FAILED, Verb.START, Verb.FAIL, Verb.DONE),
     (d.TRAINING_FAILED, Verb.FAIL, Verb.FAIL, Verb.DONE),

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Any
 
 import pytest
 
 from running_model.lifecycle import DEADLINE
-from running_model.resource import poll_rule_name
+from running_model.ownership import Owner
+from running_model.poll_rules import poll_rule_name
 
 from support.fakes.aws import (
-    client,
     fail_calls,
     permission_statements,
 )
 from support.fakes.cloudformation import Answer, event
-from support.testdata import REGION, version_arn
+from support.testdata import version_arn
 from support.world import World, load_handler
 
 ARN = version_arn("widgets", "v1")
@@ -197,6 +198,61 @@ def test_a_deadline_while_starting_leaves_the_stop_to_the_rollback_delete(world:
     world.rekognition.set_status(ARN, "RUNNING")  # the start completes while CloudFormation rolls back
     rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
     assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
+
+
+def test_a_rollback_delete_stops_a_model_still_starting_at_once_when_rekognition_lets_it(world: World) -> None:
+    """A failed first deploy whose model is still STARTING: its rollback Delete stops it at once,
+    within a time far shorter than the start (here a 1-second ServiceTimeout against an hour)."""
+    world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1, stops_while_starting=True)
+    assert create(world, ServiceTimeout=1).status == "FAILED" and world.rekognition.status(ARN) == "STARTING"
+    delete = event("Delete", world.responses, {"ProjectVersionArn": ARN, "ServiceTimeout": "1"}, physical_id=ARN)
+    assert world.run(delete).status == "SUCCESS"
+    assert world.rekognition.status(ARN) == "STOPPED" and world.rekognition.tags(ARN) == {}
+
+
+def test_a_rollback_delete_refused_the_stop_of_a_starting_model_tries_again_until_it_is_made(world: World) -> None:
+    """Whether Rekognition stops a STARTING model is not documented: while it refuses, the Delete
+    tries again (and keeps its tag) until the model runs; its tag goes once the stop is made."""
+    world.rekognition.add_model(ARN, start_seconds=2.0, stop_seconds=0.1)
+    assert create(world, ServiceTimeout=1).status == "FAILED" and world.rekognition.status(ARN) == "STARTING"
+    rollback = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert rollback.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
+    assert world.rekognition.tags(ARN) == {}
+    stops = [c.error for c in world.rekognition.calls if c.operation == "StopProjectVersion"]
+    assert stops[-1] is None and "ResourceInUseException" in stops, stops
+
+
+@pytest.mark.parametrize("code", ["LimitExceededException", "ThrottlingException"])
+def test_a_delete_that_cannot_set_up_polling_still_stops_the_model_and_releases_it_only_then(
+    world: World, code: str
+) -> None:
+    """A cleanup Delete in an account whose 300 EventBridge rules per bus are taken (or where PutRule
+    stays throttled): the stop is made all the same, and the registration goes only once it is. The
+    answer says why it could not wait for STOPPED (CloudFormation forgets a failed cleanup Delete)."""
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=1, stop_seconds=3600)
+    assert create(world).status == "SUCCESS"
+    fail_calls(world.handler.helper._events_client, "PutRule", code, count=60)
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "FAILED"
+    assert answer.reason.startswith(f"Could not set up polling with EventBridge: PutRule: {code}")
+    assert answer.reason.endswith("the stop of model widgets/v1 is made; it is STOPPING")
+    assert world.rekognition.status(ARN) == "STOPPING", "the stop is made"
+    assert world.rekognition.tags(ARN) == {}, "released once the stop was made"
+
+
+def test_a_delete_that_cannot_set_up_polling_keeps_its_registration_while_the_model_cannot_be_stopped(
+    world: World,
+) -> None:
+    """Rekognition refuses to stop a STARTING model and no poll can be set up to try again: the
+    resource stays registered (idle), so that the model is never left running with no owner at all."""
+    world.rekognition.add_model(ARN, start_seconds=3600, stop_seconds=0.1)
+    assert create(world, ServiceTimeout=1).status == "FAILED"
+    fail_calls(world.handler.helper._events_client, "PutRule", "LimitExceededException", count=60)
+    answer = world.run(event("Delete", world.responses, {"ProjectVersionArn": ARN}, physical_id=ARN))
+    assert answer.status == "FAILED"
+    assert answer.reason.endswith("model widgets/v1 is STARTING and cannot be stopped yet: it stays registered, idle")
+    (value,) = world.rekognition.tags(ARN).values()
+    assert value.split()[1] == "idle", value
 
 
 # The promotion gate (MinF1Score)
@@ -430,7 +486,7 @@ def test_an_invocation_out_of_time_once_polling_is_set_up_leaves_the_answer_to_t
 
 def test_the_handlers_own_clients_retry_in_botocores_standard_mode(world: World) -> None:
     helper = world.handler.helper
-    for client_ in (helper._events_client, helper._lambda_client):
+    for client_ in (helper._events_client, helper._dynamodb_client):
         assert client_.meta.config.retries == {"mode": "standard", "total_max_attempts": 6}
 
 
@@ -559,8 +615,16 @@ def test_sixty_requests_in_progress_add_nothing_to_the_functions_resource_policy
         assert world.run(delete).status == "SUCCESS"
 
 
-@pytest.mark.parametrize("operation", ["ListTargetsByRule", "PutRule", "PutTargets"])
-@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDeniedException"])
+@pytest.mark.parametrize(
+    ("operation", "code"),
+    [
+        ("PutRule", "ThrottlingException"),
+        ("PutRule", "AccessDeniedException"),
+        ("PutRule", "LimitExceededException"),  # the account's 300 rules per event bus are used up
+        ("PutTargets", "ThrottlingException"),
+        ("PutTargets", "AccessDeniedException"),
+    ],
+)
 def test_polling_that_cannot_be_set_up_fails_before_anything_is_started(
     world: World, operation: str, code: str
 ) -> None:
@@ -580,8 +644,9 @@ def test_polling_that_cannot_be_set_up_fails_before_anything_is_started(
 @pytest.mark.parametrize("operation", ["RemoveTargets", "DeleteRule"])
 @pytest.mark.parametrize("count", [2, 10])
 def test_an_error_removing_the_poll_rule_never_changes_the_answer(world: World, operation: str, count: int) -> None:
-    """A short burst is absorbed by botocore's retries; a lasting one leaves the rule for the next
-    poll, which answers: one answer, the same one, and no rule left behind."""
+    """The answer comes first. A short burst is then absorbed by botocore's retries; a lasting one
+    leaves the rule, whose next poll finds the request answered and removes it without answering
+    again: one answer, and no rule left behind."""
     world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
@@ -589,11 +654,11 @@ def test_an_error_removing_the_poll_rule_never_changes_the_answer(world: World, 
     world.rekognition.set_status(ARN, "RUNNING")
     fail_calls(world.handler.helper._events_client, operation, "ThrottlingException", count=count)
     world.invoke(poll)
-    answers = world.responses.answers_to(request["RequestId"])
-    if count > 6:  # beyond botocore's 6 attempts: this poll keeps the rule and stays silent
-        assert answers == [] and len(world.scheduled_inputs()) == 1
-    answer = world.poll_until_answered(request)
-    assert answer.status == "SUCCESS"
+    assert [a.status for a in world.responses.answers_to(request["RequestId"])] == ["SUCCESS"]
+    if count > 6:  # beyond botocore's 6 attempts: the rule stays, and fires again
+        assert len(world.scheduled_inputs()) == 1
+        world.invoke(poll)
+    assert world.scheduled_inputs() == []
     assert [a.status for a in world.responses.answers_to(request["RequestId"])] == ["SUCCESS"]
 
 
@@ -643,28 +708,22 @@ def test_the_delete_of_a_cancelled_create_answers_once_the_model_has_stopped(wor
     assert answer.status == "SUCCESS" and world.rekognition.status(ARN) == "STOPPED"
 
 
-def test_a_poll_that_finds_the_answer_lock_taken_leaves_the_answer_to_the_next_poll(world: World) -> None:
-    """Another invocation is answering (its lock statement exists): this one neither answers nor
-    removes the rule; once the lock is gone, the next poll answers."""
+def test_a_poll_that_finds_the_resource_leased_to_another_invocation_leaves_it_to_the_next_poll(world: World) -> None:
+    """Another invocation acts for the resource (it holds its lease): this one neither looks nor
+    answers nor removes the rule; once the lease is given back, the next poll answers."""
     world.rekognition.add_model(ARN, start_seconds=3600)
     request = event("Create", world.responses, {"ProjectVersionArn": ARN})
     world.invoke(request)
     (poll,) = world.scheduled_inputs()
     world.rekognition.set_status(ARN, "RUNNING")
-    lock = poll["CrHelperRule"].split("/")[-1] + "-answer"
-    lambda_ = client("lambda", world.aws_endpoint)
-    lambda_.add_permission(
-        FunctionName=world.function_name,
-        StatementId=lock,
-        Action="lambda:InvokeFunction",
-        Principal="events.amazonaws.com",
-        SourceArn=poll["CrHelperRule"],
-    )
+    ledger, owner = world.handler.helper.ledger, Owner.of(request)
+    assert ledger.take_lease(owner, "another-invocation", time.time() + 600)
+    looks = len(world.rekognition.calls)
     world.invoke(poll)
     assert world.responses.answers_to(request["RequestId"]) == [] and len(world.scheduled_inputs()) == 1
-    lambda_.remove_permission(FunctionName=world.function_name, StatementId=lock)
+    assert len(world.rekognition.calls) == looks, "no look at the model while another invocation acts"
+    ledger.give_back_lease(owner, "another-invocation")
     assert world.poll_until_answered(request).status == "SUCCESS"
-    assert permission_statements(world.aws_endpoint, world.function_name) == []
 
 
 def test_a_handler_whose_timing_does_not_fit_answers_every_request_failed_saying_why(
@@ -680,44 +739,31 @@ def test_a_handler_whose_timing_does_not_fit_answers_every_request_failed_saying
     assert world.rekognition.calls == []
 
 
-def test_an_answer_lock_left_by_a_killed_invocation_is_removed_by_the_next_request(world: World) -> None:
-    """Lambda can kill an invocation between taking the lock and releasing it. Once its rule is gone
-    the lock guards nothing, so the next request removes it; a lock whose rule exists is kept."""
-    lambda_ = client("lambda", world.aws_endpoint)
-    events = client("events", world.aws_endpoint)
-    in_progress = f"{world.rule_prefix}Other-0123456789abcdef"
-    events.put_rule(Name=in_progress, ScheduleExpression="rate(1 minute)")
-    for rule in (f"{world.rule_prefix}Gone-0123456789abcdef", in_progress):
-        lambda_.add_permission(
-            FunctionName=world.function_name,
-            StatementId=f"{rule}-answer",
-            Action="lambda:InvokeFunction",
-            Principal="events.amazonaws.com",
-            SourceArn=f"arn:aws:events:{REGION}:123456789012:rule/{rule}",
-        )
+def test_a_lease_left_by_a_killed_invocation_ends_with_that_invocations_time(world: World) -> None:
+    """Lambda can kill an invocation while it holds its resource's lease: the lease lasts only until
+    that invocation's timeout, after which the next request takes it."""
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
-    assert create(world).status == "SUCCESS"
-    remaining = [statement["Sid"] for statement in permission_statements(world.aws_endpoint, world.function_name)]
-    assert remaining == [f"{in_progress}-answer"]
-    events.delete_rule(Name=in_progress)
-    lambda_.remove_permission(FunctionName=world.function_name, StatementId=f"{in_progress}-answer")
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    assert world.handler.helper.ledger.take_lease(Owner.of(request), "killed", time.time() - 1)
+    world.invoke(request)
+    assert world.responses.answers_to(request["RequestId"])[0].status == "SUCCESS"
 
 
-def test_only_this_handlers_answer_locks_are_ever_removed(world: World) -> None:
-    """Another handler's lock, and a statement of this handler's that is no lock, stay, their rules gone or not."""
-    lambda_ = client("lambda", world.aws_endpoint)
-    others = ["OtherHandler-Gone-0123456789abcdef-answer", f"{world.rule_prefix}Gone-0123456789abcdef"]
-    for statement_id in others:
-        lambda_.add_permission(
-            FunctionName=world.function_name,
-            StatementId=statement_id,
-            Action="lambda:InvokeFunction",
-            Principal="events.amazonaws.com",
-            SourceArn=f"arn:aws:events:{REGION}:123456789012:rule/{statement_id.removesuffix('-answer')}",
-        )
+def test_an_answer_the_endpoint_keeps_refusing_is_delivered_unchanged_by_the_next_poll(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is recorded before it is sent: a poll that comes after a failed delivery sends the
+    same answer, even when the model has changed since."""
     world.rekognition.add_model(ARN, status="RUNNING", min_units=1)
-    assert create(world).status == "SUCCESS"
-    remaining = [statement["Sid"] for statement in permission_statements(world.aws_endpoint, world.function_name)]
-    assert sorted(remaining) == sorted(others)
-    for statement_id in others:
-        lambda_.remove_permission(FunctionName=world.function_name, StatementId=statement_id)
+    world.responses.failures_to_serve = 6  # every try of the first delivery
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN})
+    with monkeypatch.context() as patched:
+        patched.setattr(time, "sleep", lambda seconds: None)  # urllib3's back-off between the tries
+        world.invoke(request)
+    assert world.responses.answers_to(request["RequestId"]) == []
+    (poll,) = world.scheduled_inputs()  # the answer waits for its poll
+    world.rekognition.set_status(ARN, "STOPPED")
+    world.invoke(poll)
+    (answer,) = world.responses.answers_to(request["RequestId"])
+    assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
+    assert world.scheduled_inputs() == []

@@ -7,12 +7,16 @@ from datetime import UTC, datetime, timedelta
 from running_model.lead_time import (
     HISTORY,
     MAX_LEAD_SECONDS,
+    PRECISION_SECONDS,
     STARTS_TAG,
     format_history,
     history_in,
     lead_seconds,
     remember,
     seconds_until_change,
+    started_at,
+    started_at_value,
+    time_taken,
     wanted_running,
 )
 from running_model.windows import Schedule
@@ -43,6 +47,34 @@ def test_only_the_most_recent_starts_count() -> None:
 def test_the_starts_tag_gives_its_most_recent_numbers_and_leaves_out_the_rest() -> None:
     assert history_in({STARTS_TAG: "1 2 x 3 4 5 6 7.5 8"}) == [3.0, 4.0, 5.0, 6.0, 8.0]
     assert history_in({}) == []
+
+
+def test_digits_other_than_ascii_in_the_starts_tag_are_left_out_not_a_crash() -> None:
+    """str.isdigit() holds for "²" and "٣", which float() refuses."""
+    assert history_in({STARTS_TAG: "600 ² ٣ 900"}) == [600.0, 900.0]
+
+
+def test_a_start_is_recorded_with_when_it_was_made_and_last_seen_starting() -> None:
+    assert started_at_value(1000.9) == "1000 1000"
+    assert started_at_value(1000, 1600.2) == "1000 1600"
+    assert started_at("1000 1600") == (1000.0, 1600.0)
+    assert started_at("1000") == (1000.0, 1000.0), "as a handler wrote it before the last look was kept"
+    assert started_at("1000 900") == (1000.0, 1000.0)
+    for unreadable in (None, "", "soon", "1000 ²", "1 2 3", "-5"):
+        assert started_at(unreadable) is None, unreadable
+
+
+def test_a_start_seen_running_shortly_after_it_was_seen_starting_took_until_then() -> None:
+    assert time_taken((1000.0, 1600.0), 1600.0 + PRECISION_SECONDS) == 600.0 + PRECISION_SECONDS
+
+
+def test_a_start_seen_running_long_after_it_was_seen_starting_took_at_least_until_that_look() -> None:
+    assert time_taken((1000.0, 1600.0), 1600.0 + PRECISION_SECONDS + 1) == 600.0
+    assert time_taken((1000.0, 1000.0), 9 * 3600.0) is None, "never seen starting: nothing measured"
+
+
+def test_the_precision_of_a_timed_start_is_two_wake_up_steps() -> None:
+    assert PRECISION_SECONDS == 600
 
 
 def test_the_starts_tag_is_written_with_the_most_recent_in_whole_seconds() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from running_model.decision import STOPPED_STATE, Desired, Observation
+from running_model.ledger import ResourceRecord
 from running_model.lifecycle import DEADLINE, PROJECT_ARN, Lifecycle, PollingSetupError
 from running_model.model_version import ModelVersion
 from running_model.ownership import Owner
@@ -83,13 +85,15 @@ class ScriptedModel:
             raise entry
         return entry
 
-    def start(self, min_units: int, max_units: int | None) -> None:
+    def start(self, min_units: int, max_units: int | None) -> bool:
         self.calls.append("start")
         self.started.append((min_units, max_units))
+        return True
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         self.calls.append("stop")
         self.stops += 1
+        return True
 
     def read_tags(self) -> dict[str, str]:
         self.calls.append("tags")
@@ -103,9 +107,10 @@ class ScriptedModel:
             raise self.tag_error
         self.tags[key] = value
 
-    def untag(self, key: str) -> None:
+    def untag(self, *keys: str) -> None:
         self.calls.append("untag")
-        self.tags.pop(key, None)
+        for key in keys:
+            self.tags.pop(key, None)
 
 
 def run(
@@ -308,6 +313,24 @@ class Polls:
     def end_request(self, logical_id: str, request_id: str, reason: str, physical_id: str) -> bool:
         self.ended.append((logical_id, request_id, physical_id))
         return True
+
+
+class Records:
+    """The ledger's resource records as the lifecycle sees them, in memory."""
+
+    def __init__(self) -> None:
+        self.records: dict[Owner, ResourceRecord] = {}
+
+    def resource(self, owner: Owner) -> ResourceRecord | None:
+        return self.records.get(owner)
+
+    def record_registration(
+        self, owner: Owner, request_id: str, request_type: str, version_arn: str, declaration: Mapping[str, Any]
+    ) -> None:
+        self.records[owner] = ResourceRecord(request_id, request_type, version_arn, dict(declaration))
+
+    def record_release(self, owner: Owner, request_id: str, version_arn: str) -> None:
+        self.records[owner] = ResourceRecord(request_id, "Delete", version_arn, {}, released=True)
 
 
 def lifecycle_with(model: ScriptedModel, clock: Clock, *others: ScriptedModel) -> Lifecycle:
@@ -536,29 +559,41 @@ def test_a_later_request_of_the_resource_ends_the_earlier_one_still_polled(earli
     assert answer.physical_id == ARN and model.tags[OWNER.key].startswith("req-1 ")
 
 
-def test_a_poll_whose_request_was_superseded_ends_silently_without_acting() -> None:
+def test_a_poll_whose_request_was_superseded_answers_that_it_was_ended_without_acting() -> None:
+    """The later request answers it too; whichever answer comes first is the one sent (answers.py)."""
     model = ScriptedModel(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-2")})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
-    assert answer.finished and answer.silent and model.started == [] and model.looks == 0
+    assert answer.finished and answer.failure_reason == "Ended by a later request of this resource"
+    assert model.started == [] and model.looks == 0
+
+
+def test_a_poll_whose_request_the_ledger_no_longer_names_ends_saying_which_request_took_over() -> None:
+    model = ScriptedModel(Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
+    records = Records()
+    records.record_registration(OWNER, "req-2", "Update", ARN, {})
+    answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True, records=records)
+    assert answer.failure_reason == "Ended by a later Update of this resource" and model.looks == 0
 
 
 @pytest.mark.parametrize("later", ["req-2", "req-0"])
 def test_a_request_superseded_between_two_looks_does_not_start_the_model(later: str) -> None:
-    """Request ids are not ordered: a later request is any other one."""
+    """Request ids are not ordered: a later request is any other one. (Under the resource's lease only
+    a person, or a handler from before the lease, can change the tag between two looks.)"""
     model = ScriptedModel(STARTING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1")})
     model.on_look[2] = lambda: model.tags.update({OWNER.key: OWNER.value(later)})
     answer = handle(lifecycle_with(model, Clock()), create_event(), polling=True)
-    assert answer.silent and model.started == []
+    assert answer.failure_reason == "Ended by a later request of this resource" and model.started == []
 
 
 @pytest.mark.parametrize("later", ["req-2", "req-0"])
-def test_an_idle_request_superseded_before_its_stop_does_not_stop_the_model(later: str) -> None:
+def test_an_idle_request_superseded_before_its_stop_does_not_stop_the_model_nor_write_its_tag(later: str) -> None:
     """Outside its windows a request stops the model only while its resource's tag still names it."""
     model = ScriptedModel(RUNNING, Observation("STOPPED"), tags={OWNER.key: OWNER.value("req-1", idle=True)})
     model.on_look[1] = lambda: model.tags.update({OWNER.key: OWNER.value(later, idle=True)})
     event = create_event(Schedule=SHUT)  # type: ignore[arg-type]
     answer = handle(lifecycle_with(model, Clock()), event, {DEADLINE: 1_000_000 + 600}, polling=True)
-    assert answer.silent and model.stops == 0
+    assert answer.failure_reason == "Ended by a later request of this resource" and model.stops == 0
+    assert model.tags == {OWNER.key: OWNER.value(later, idle=True)}
 
 
 def test_delete_releases_its_registration_and_leaves_a_model_another_resource_owns() -> None:
@@ -581,11 +616,45 @@ def test_delete_of_a_stack_from_before_ownership_stops_the_model_as_before() -> 
     assert answer.finished and model.stops == 1 and model.tags == {"team": "vision"}
 
 
+class RefusesToStopWhileStarting(ScriptedModel):
+    """Rekognition may refuse to stop a STARTING model (ResourceInUseException): the stop is not made."""
+
+    def stop(self) -> bool:
+        super().stop()
+        return self.last_status != "STARTING"
+
+    def observe(self) -> Observation:
+        observation = super().observe()
+        self.last_status = observation.status
+        return observation
+
+
+def test_a_delete_tries_to_stop_a_starting_model_at_once() -> None:
+    model = ScriptedModel(STARTING, Observation("STOPPING"), Observation("STOPPED"), tags={OWNER.key: "req-0 x"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
+    assert answer.finished and not answer.failure_reason and model.stops == 1 and model.tags == {}
+
+
+def test_a_delete_whose_stop_is_refused_while_starting_keeps_its_tag_and_tries_again() -> None:
+    model = RefusesToStopWhileStarting(STARTING, RUNNING, Observation("STOPPING"), tags={OWNER.key: "req-0 x"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN), polls=Polls())
+    assert not answer.finished and model.stops == 2, "refused while STARTING, made once RUNNING"
+    assert model.tags == {}, "released once the stop was made"
+
+
+def test_a_delete_refused_a_stop_keeps_its_tag_while_it_waits() -> None:
+    model = RefusesToStopWhileStarting(STARTING, tags={OWNER.key: "req-0 x"})
+    answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN), polls=Polls())
+    assert not answer.finished and model.stops >= 1
+    assert model.tags[OWNER.key].startswith("req-0 idle stopping:"), "not released: no stop is made yet"
+
+
 def test_delete_leaves_the_model_running_when_an_owner_registers_while_it_waits() -> None:
-    model = ScriptedModel(STARTING, STARTING, RUNNING, tags={OWNER.key: "req-0 x"})
+    model = RefusesToStopWhileStarting(STARTING, STARTING, RUNNING, tags={OWNER.key: "req-0 x"})
     model.on_look[2] = lambda: model.tags.update({"running-model:owner:other": "req-9 Other/Detector"})
     answer = handle(lifecycle_with(model, Clock()), request("Delete", PhysicalResourceId=ARN))
-    assert answer.finished and not answer.failure_reason and model.stops == 0
+    assert answer.finished and not answer.failure_reason and model.stops == 1, "only the refused stop"
+    assert model.tags == {"running-model:owner:other": "req-9 Other/Detector"}
 
 
 @pytest.mark.parametrize("create", ["req-1", "req-3"])  # request ids are not ordered
@@ -596,25 +665,6 @@ def test_a_cancelled_create_is_ended_and_its_model_stopped_by_the_delete(create:
     answer = handle(lifecycle_with(model, Clock()), request("Delete", "req-2", PhysicalResourceId=made_up), polls=polls)
     assert polls.ended == [("Detector", create, ARN)]
     assert answer.finished and answer.physical_id == made_up and model.stops == 1 and model.tags == {}
-
-
-def test_a_delete_that_ends_a_polled_create_looks_again_before_calling_the_model_stopped() -> None:
-    """The Create may have been starting the model just as it was ended: its start shows a moment later."""
-    clock = Clock()
-
-    class StartedByTheEndedCreate(ScriptedModel):
-        def observe(self) -> Observation:
-            if clock.now == 1_000_000:  # the Create's StartProjectVersion has not landed yet
-                self.looks += 1
-                return Observation("STOPPED")
-            return super().observe()
-
-    model = StartedByTheEndedCreate(STARTING, RUNNING, Observation("STOPPED"), tags={OWNER.key: "req-1 x"})
-    answer = handle(
-        lifecycle_with(model, clock), request("Delete", "req-2", PhysicalResourceId="made-up"), polls=Polls()
-    )
-    assert answer.finished and not answer.failure_reason
-    assert model.stops == 1, "the model the ended Create started is stopped"
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,14 @@ import json
 import logging
 from typing import Any
 
+import boto3
 import pytest
 
 from running_model.model_version import ModelVersion
 from running_model.repair import repairs_metric_line
 
 from support.fakes.cloudformation import STACK_ID, event
-from support.testdata import version_arn
+from support.testdata import REGION, version_arn
 from support.world import World
 
 ARN = version_arn("widgets", "v1")
@@ -94,7 +95,7 @@ def test_a_repair_that_finds_the_model_unusable_logs_an_error_and_calls_nothing(
         world.invoke(repair_event())
     assert actions(world) == ["StartProjectVersion"]
     (error,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert error.startswith("Scheduled look at Detector: model widgets/v1 cannot run: it has expired")
+    assert error.startswith("Scheduled look at Detector: Model widgets/v1 cannot run: it has expired")
 
 
 def test_a_model_found_failed_is_started_again(world: World) -> None:
@@ -116,13 +117,34 @@ def test_a_model_running_as_declared_is_left_alone_and_nothing_is_counted(
     assert metric_lines(capsys.readouterr().out) == []
 
 
-def test_a_model_running_with_other_units_is_stopped_then_started_with_the_declared_ones(world: World) -> None:
+def test_a_model_restarted_by_hand_with_other_units_is_stopped_then_started_with_the_declared_ones(
+    world: World,
+) -> None:
     deployed(world)
-    world.invoke(repair_event({**DECLARED, "MinInferenceUnits": "3"}))
+    rekognition = boto3.client("rekognition", region_name=REGION)  # at the fake, as a person's console would be
+    rekognition.stop_project_version(ProjectVersionArn=ARN)
+    world.rekognition.set_status(ARN, "STOPPED")
+    rekognition.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=3)
+    world.rekognition.set_status(ARN, "RUNNING")
+    world.invoke(repair_event())
     assert actions(world)[-1] == "StopProjectVersion"
     world.rekognition.set_status(ARN, "STOPPED")
-    world.invoke(repair_event({**DECLARED, "MinInferenceUnits": "3"}))
-    assert actions(world)[-1] == "StartProjectVersion" and last_start(world)["MinInferenceUnits"] == 3
+    world.invoke(repair_event())
+    assert actions(world)[-1] == "StartProjectVersion" and last_start(world)["MinInferenceUnits"] == 2
+
+
+def test_a_repair_made_for_older_units_keeps_the_units_the_stack_declares_now(world: World) -> None:
+    """A repair schedule carries the properties as synthesized; after an update of the units it fires
+    with the old ones until CloudFormation updates it. The ledger's declaration is what counts."""
+    deployed(world)
+    update = event("Update", world.responses, {**DECLARED, "MinInferenceUnits": "3"}, physical_id=ARN)
+    update["OldResourceProperties"] = DECLARED
+    world.rekognition.set_status(ARN, "RUNNING")
+    assert world.run(update).status == "SUCCESS"
+    world.rekognition.set_status(ARN, "RUNNING")
+    before = actions(world)
+    world.invoke(repair_event(DECLARED))  # the old MinInferenceUnits, 2
+    assert actions(world) == before, "nothing stopped or started: the model runs as the stack declares now"
 
 
 def test_a_repair_leaves_the_model_alone_when_its_owners_change_while_it_looks(world: World) -> None:

@@ -234,6 +234,19 @@ def test_stop_is_refused_unless_running(fake: FakeRekognition, strict: Any, stat
     assert fake.status(MODEL) == status
 
 
+def test_a_model_that_stops_while_starting_goes_from_starting_to_stopping_and_never_runs(
+    fake: FakeRekognition, client: Any, clock: Clock
+) -> None:
+    fake.add_model(MODEL, start_seconds=60, stop_seconds=10, stops_while_starting=True)
+    fake.fail_next_starts(MODEL, "capacity")
+    client.start_project_version(ProjectVersionArn=MODEL, MinInferenceUnits=1)
+
+    assert client.stop_project_version(ProjectVersionArn=MODEL)["Status"] == "STOPPING"
+    clock.advance(60)
+
+    assert describe(client)["Status"] == "STOPPED", "the start it stopped neither runs nor fails later"
+
+
 def test_failed_start_ends_in_failed_with_the_message_then_a_retry_runs(
     fake: FakeRekognition, client: Any, clock: Clock
 ) -> None:

@@ -34,6 +34,7 @@ TEMPLATES = {
 TYPES = {
     Target.FUNCTION: "AWS::Lambda::Function",
     Target.LOG_GROUP: "AWS::Logs::LogGroup",
+    Target.LEDGER: "AWS::DynamoDB::Table",
     Target.POLICIES: "AWS::IAM::Policy",
 }
 UNSKIPPED = " without skips"

@@ -1,4 +1,5 @@
-"""EventBridge and Lambda for crhelper's polling: moto in server mode, on 127.0.0.1."""
+"""EventBridge and Lambda for crhelper's polling, and DynamoDB for the handler's ledger: moto in
+server mode, on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.httpsession import URLLib3Session
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.policy import Policy
 from moto.server import ThreadedMotoServer
+
+from running_model.contract import LEDGER_EXPIRES_AT, LEDGER_KEY
 
 REGION = "eu-west-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -30,7 +34,7 @@ def handler_environment(
     rekognition_endpoint: str, aws_endpoint: str, *, access_key_id: str = "ASIAEXAMPLEEXAMPLE"
 ) -> dict[str, str]:
     """The environment that points the handler's boto3 clients at the stand-ins (the fake
-    Rekognition, moto for EventBridge and Lambda), with temporary credentials as Lambda gives."""
+    Rekognition, moto for EventBridge, Lambda and DynamoDB), with temporary credentials as Lambda gives."""
     return {
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
@@ -40,6 +44,7 @@ def handler_environment(
         "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint,
         "AWS_ENDPOINT_URL_EVENTBRIDGE": aws_endpoint,
         "AWS_ENDPOINT_URL_LAMBDA": aws_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
     }
 
 
@@ -107,6 +112,21 @@ def create_function(endpoint: str, name: str) -> str:
     return str(function["FunctionArn"])
 
 
+def create_ledger(endpoint: str, name: str) -> str:
+    """Create the handler's ledger table as the construct declares it (key and TTL); return its name."""
+    dynamodb = client("dynamodb", endpoint)
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": LEDGER_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": LEDGER_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": LEDGER_EXPIRES_AT}
+    )
+    return name
+
+
 def poll_rules(endpoint: str, prefix: str) -> list[dict[str, Any]]:
     """crhelper's rules (name starting with ``prefix``), each with its targets."""
     events = client("events", endpoint)
@@ -164,3 +184,28 @@ class FailingCalls:
 def fail_calls(client: Any, operation: str, code: str, *, count: int) -> FailingCalls:
     """Make the next ``count`` attempts of ``operation`` by ``client`` fail with ``code`` (see FailingCalls)."""
     return FailingCalls(client, operation, code, count)
+
+
+class LostReplies:
+    """The next ``count`` sends of ``operation`` by one client reach the service and take effect, but
+    their reply is lost on the way back: the client sees HTTP 500 and botocore retries the call."""
+
+    def __init__(self, client: Any, operation: str, count: int) -> None:
+        self.remaining, self.lost = count, 0
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-send.{service}.{operation}", self._send)
+        self._session = URLLib3Session()
+
+    def _send(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.remaining <= 0:
+            return None
+        self.remaining -= 1
+        self._session.send(request)  # it reaches the service, and takes effect there
+        self.lost += 1
+        payload = json.dumps({"__type": "InternalServerError", "message": "reply lost (injected)"}).encode()
+        return AWSResponse(request.url, 500, {"x-amzn-RequestId": "injected"}, _Body(payload))
+
+
+def lose_replies(client: Any, operation: str, *, count: int = 1) -> LostReplies:
+    """Make the next ``count`` replies to ``operation`` by ``client`` get lost (see LostReplies)."""
+    return LostReplies(client, operation, count)

@@ -166,6 +166,7 @@ class _Model:
     max_units: int | None = None
     f1_score: float | None = None
     describes_max_units: bool = True
+    stops_while_starting: bool = False
     failing_starts: list[str] = field(default_factory=list)
     pending_failure: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -254,6 +255,7 @@ class FakeRekognition:
         status_message: str = "",
         f1_score: float | None = None,
         describes_max_units: bool = True,
+        stops_while_starting: bool = False,
     ) -> None:
         """Create (or replace) a model version, and its project if needed.
 
@@ -261,6 +263,10 @@ class FakeRekognition:
 
         ``describes_max_units`` False: DescribeProjectVersions leaves MaxInferenceUnits out, as the
         API may (the field is optional).
+
+        ``stops_while_starting``: StopProjectVersion stops a STARTING model too. By default it refuses
+        one with ResourceInUseException, as it refuses any model that is not RUNNING. Which of the two
+        Rekognition does is not documented: the handler must cope with both.
 
         ``min_units``/``max_units`` are the units the model was last started with; a model added
         as STARTING, RUNNING or STOPPING without them is taken to run on one unit. A replaced model
@@ -292,6 +298,7 @@ class FakeRekognition:
                 max_units=max_units if max_units is not None else min_units,
                 f1_score=f1_score,
                 describes_max_units=describes_max_units,
+                stops_while_starting=stops_while_starting,
             )
 
     def fail_next_starts(self, project_version_arn: str, message: str, count: int = 1) -> None:
@@ -516,8 +523,9 @@ class FakeRekognition:
 
     def _stop_project_version(self, params: dict[str, Any]) -> dict[str, Any]:
         model = self._target(params)
-        if model.status != RUNNING:
+        if model.status != RUNNING and not (model.status == STARTING and model.stops_while_starting):
             raise ApiError("ResourceInUseException", f"The model is {model.status} and cannot be stopped.")
+        model.pending_failure = None
         self._enter(model, STOPPING, "", self._clock())
         return {"Status": STOPPING}
 
