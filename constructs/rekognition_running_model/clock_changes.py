@@ -90,7 +90,7 @@ def alike_changes(time_zone: str) -> tuple[tuple[datetime, ...], ...]:
     return tuple(tuple(changes) for changes in groups.values())
 
 
-def instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
+def _instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     """The UTC instant of local ``minute`` after midnight on ``day``, as the handler's windows.py
     reads it: a local time the clocks skip with the offset before the change, a repeated one at
     its first occurrence."""
@@ -98,10 +98,10 @@ def instant(day: date, minute: int, zone: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
-def firing(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+def _firing(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
     """When a zone-local schedule at local ``minute`` after midnight on ``day`` fires, in UTC: at the
     first occurrence of a repeated local time, never (None) at one the clocks skip."""
-    moment = instant(day, minute, zone)
+    moment = _instant(day, minute, zone)
     naive = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
     return moment if moment.astimezone(zone).replace(tzinfo=None) == naive else None
 
@@ -130,16 +130,16 @@ def _missed_around(
 
 
 def _needed(day: date, window: LocalWindow, wakes: Iterable[int], zone: ZoneInfo) -> Iterator[datetime]:
-    opening = instant(day, window.start, zone)
+    opening = _instant(day, window.start, zone)
     yield from (opening + timedelta(minutes=minutes) for minutes in wakes)
-    yield instant(day, window.end, zone)
+    yield _instant(day, window.end, zone)
 
 
 def _local_firings(
     day: date, window: LocalWindow, wakes: Iterable[int], closes: Iterable[int], zone: ZoneInfo
 ) -> Iterator[datetime]:
     local = [window.start + minutes for minutes in wakes] + [window.end + minutes for minutes in closes]
-    return (moment for minute in local if (moment := firing(day, minute, zone)) is not None)
+    return (moment for minute in local if (moment := _firing(day, minute, zone)) is not None)
 
 
 def _dates(first: date, last: date) -> list[date]:
