@@ -5,7 +5,8 @@ The windows are the README's example (MON-FRI 08:00-18:00, Europe/Berlin, over M
 has a daylight-saving change), enumerated by the handler's own windows.py. Each model has a typical
 start time drawn like the main benchmark's longer starts (10 to 30 minutes), and each start varies
 around it. As the construct's schedules do, the handler is woken every 5 minutes from an hour before
-each opening to 30 minutes after it, and at the close: it starts the model at the last wake-up
+each opening's instant to 30 minutes after it, and at the close, on the nights the clocks change too
+(the construct adds in UTC what its local schedules miss then): it starts the model at the last wake-up
 that still leaves the lead (the handler's lead_time.py, from the model's own timed starts), and a start is
 timed by the first wake-up, or the close, that sees it RUNNING.
 """
@@ -24,7 +25,7 @@ EXAMPLE = [{"Days": "MON,TUE,WED,THU,FRI", "Start": "08:00", "End": "18:00"}]
 TIME_ZONE = "Europe/Berlin"
 MONTH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 WEEK_HOURS = 7 * 24.0
-# The construct's wake-ups around an opening (schedule.py), in minutes.
+# The construct's wake-ups around an opening's instant (schedule.py, WAKES), in minutes.
 WAKE_AHEAD, WAKE_AFTER, WAKE_STEP = 60, 30, 5
 
 

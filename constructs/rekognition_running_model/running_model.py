@@ -149,8 +149,10 @@ class RunningModel(RunningModelBase):
                     resource=self._resource,
                     properties=properties,
                     event_key=contract.WINDOW_EVENT,
-                    expression=scheduler.ScheduleExpression.expression(point.expression, zone),
-                    description=f"running window ({point.kind})",
+                    expression=scheduler.ScheduleExpression.expression(
+                        point.expression, TimeZone.ETC_UTC if point.utc else zone
+                    ),
+                    description=point.description,
                 )
 
     @classmethod

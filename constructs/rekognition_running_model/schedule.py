@@ -3,7 +3,8 @@ Schedule property and the moments EventBridge Scheduler invokes the handler at.
 
 ``RunningSchedule(windows=[RunningWindow(days="MON-FRI", start="08:00", end="18:00")],
 time_zone="Europe/Berlin")``: the model runs inside the windows. Days and times are local to the
-time zone, which EventBridge Scheduler keeps across daylight-saving changes.
+time zone, which EventBridge Scheduler keeps across daylight-saving changes; on the nights the
+clocks change, schedules in UTC add the moments the local ones miss (clock_changes.py).
 ``RunningSchedule.cron(start="cron(0 8 ? * MON-FRI *)", stop="cron(0 18 ? * MON-FRI *)")`` says
 the same in cron.
 """
@@ -11,11 +12,12 @@ the same in cron.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import contract
+from .clock_changes import LocalWindow, WeeklyMoment, missed_moments
 from .cron import daily_pieces, local_time, running_spans, weekly_minutes
 from .validation import problem
 
@@ -26,6 +28,9 @@ WAKE_AFTER_MINUTES = 30
 # EventBridge Scheduler does not fire at a local time that the clocks skip in spring, so a close at
 # such a time never comes: the close fires again this much later, when that time exists again.
 CLOSE_AGAIN_MINUTES = 60
+# Minutes from an opening at which the handler is woken, and from a close at which it fires.
+WAKES = range(-contract.WAKE_AHEAD_MINUTES, WAKE_AFTER_MINUTES + 1, contract.WAKE_STEP_MINUTES)
+CLOSES = (0, CLOSE_AGAIN_MINUTES)
 _LOCAL_TIME = re.compile(contract.LOCAL_TIME_PATTERN)
 _MINUTES_A_DAY = 24 * 60
 
@@ -98,47 +103,81 @@ class RunningSchedule:
 @dataclass(frozen=True)
 class SchedulePoint:
     """Weekly moments the handler is invoked at, as one cron expression: ``kind`` "wake" (around an
-    opening: the handler starts the model when its measured start time says so, and times the start)
-    or "close"; at each of ``minutes`` past each of ``hours``."""
+    opening: the handler starts the model when its measured start time says so, and times the start),
+    "close", or "clock" (the instants the others miss on the nights the clocks change, in UTC); at
+    each of ``minutes`` past each of ``hours`` on ``days``, in ``months`` (default: empty, every
+    month). ``utc``: in UTC rather than the schedule's time zone (default: False)."""
 
     kind: str
     days: tuple[str, ...]
     hours: tuple[int, ...]
     minutes: tuple[int, ...]
+    months: tuple[int, ...] = ()
+    utc: bool = False
+
+    @property
+    def description(self) -> str:
+        """What the schedule is for, in its description: "running window (wake)", "running window
+        (close)", "running window (clock change, UTC)"."""
+        return f"running window ({'clock change, UTC' if self.kind == 'clock' else self.kind})"
 
     @property
     def expression(self) -> str:
         """EventBridge Scheduler's cron form (its time zone is set on the schedule)."""
-        minutes, hours = (",".join(str(number) for number in numbers) for numbers in (self.minutes, self.hours))
-        return f"cron({minutes} {hours} ? * {','.join(self.days)} *)"
+        minutes, hours, months = (
+            ",".join(str(number) for number in numbers) for numbers in (self.minutes, self.hours, self.months)
+        )
+        return f"cron({minutes} {hours} ? {months or '*'} {','.join(self.days)} *)"
 
 
 def schedule_points(schedule: RunningSchedule) -> list[SchedulePoint]:
     """For each window: wake-ups every contract.WAKE_STEP_MINUTES from contract.WAKE_AHEAD_MINUTES
     before its opening to WAKE_AFTER_MINUTES after it, and its close and CLOSE_AGAIN_MINUTES after
     it; local to the schedule's time zone. A moment that falls on another day (around a 00:30
-    opening, a 24:00 close) moves its days."""
+    opening, a 24:00 close) moves its days. Then, in UTC, the instants of those the local ones miss
+    on the nights the clocks change (clock_points), for windows that meet a change only."""
     points = []
-    for window in schedule.windows:
-        days, start, end = _days(window.days), _minute(window.start), _minute(window.end)
-        if days is None or start is None or end is None:
-            raise ValueError(f"not a valid window: {window}; check RunningSchedule.problems() first")
-        wakes = range(start - contract.WAKE_AHEAD_MINUTES, start + WAKE_AFTER_MINUTES + 1, contract.WAKE_STEP_MINUTES)
+    windows = [_local_window(window) for window in schedule.windows]
+    for window in windows:
         by_hour: dict[tuple[int, int], list[int]] = {}
-        for moment in wakes:
+        for moment in (window.start + minutes for minutes in WAKES):
             shift, minute = divmod(moment, _MINUTES_A_DAY)
             by_hour.setdefault((shift, minute // 60), []).append(minute % 60)
         points += [
-            SchedulePoint("wake", _shifted(days, shift), (hour,), tuple(m)) for (shift, hour), m in by_hour.items()
+            SchedulePoint("wake", _shifted(window.days, shift), (hour,), tuple(m))
+            for (shift, hour), m in by_hour.items()
         ]
         by_day: dict[int, list[int]] = {}
-        for moment in (end, end + CLOSE_AGAIN_MINUTES):
+        for moment in (window.end + minutes for minutes in CLOSES):
             shift, minute = divmod(moment, _MINUTES_A_DAY)
             by_day.setdefault(shift, []).append(minute // 60)
         points += [
-            SchedulePoint("close", _shifted(days, shift), tuple(hours), (end % 60,)) for shift, hours in by_day.items()
+            SchedulePoint("close", _shifted(window.days, shift), tuple(hours), (window.end % 60,))
+            for shift, hours in by_day.items()
         ]
-    return points
+    return points + clock_points(missed_moments(schedule.time_zone, windows, WAKES, CLOSES))
+
+
+def clock_points(moments: Iterable[WeeklyMoment]) -> list[SchedulePoint]:
+    """Points in UTC (kind "clock") that fire at each of ``moments``: each a product of months, days
+    of the week, hours and minutes, so that it fires at no other minute of those days and only in
+    those months. The moments of one hour of a day in a month are one point; points that differ in
+    one field only (the days, then the months, then the hours) are merged."""
+    by_hour: dict[tuple[int, int, int], set[int]] = {}
+    for moment in moments:
+        by_hour.setdefault((moment.month, moment.day, moment.hour), set()).add(moment.minute)
+    products: set[tuple[tuple[int, ...], ...]] = {
+        ((month,), (day,), (hour,), tuple(sorted(minutes))) for (month, day, hour), minutes in by_hour.items()
+    }
+    for field in (1, 0, 2):
+        merged: dict[tuple[tuple[int, ...], ...], set[int]] = {}
+        for product in products:
+            merged.setdefault(product[:field] + product[field + 1 :], set()).update(product[field])
+        products = {rest[:field] + (tuple(sorted(values)),) + rest[field:] for rest, values in merged.items()}
+    return [
+        SchedulePoint("clock", tuple(WEEKDAYS[day] for day in days), hours, minutes, months, utc=True)
+        for months, days, hours, minutes in sorted(products)
+    ]
 
 
 def schedule_property(schedule: RunningSchedule) -> dict[str, object]:
@@ -160,7 +199,14 @@ def _time_zone_problems(time_zone: str) -> list[str]:
     return []
 
 
-def _shifted(days: set[int], shift: int) -> tuple[str, ...]:
+def _local_window(window: RunningWindow) -> LocalWindow:
+    days, start, end = _days(window.days), _minute(window.start), _minute(window.end)
+    if days is None or start is None or end is None:
+        raise ValueError(f"not a valid window: {window}; check RunningSchedule.problems() first")
+    return LocalWindow(frozenset(days), start, end)
+
+
+def _shifted(days: Collection[int], shift: int) -> tuple[str, ...]:
     return tuple(WEEKDAYS[(day + shift) % 7] for day in sorted(days, key=lambda d: (d + shift) % 7))
 
 

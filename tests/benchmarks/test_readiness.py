@@ -10,9 +10,25 @@ from support.paths import BENCHMARKS
 
 sys.path.insert(0, str(BENCHMARKS))
 
+from rekognition_running_model.schedule import WAKES  # noqa: E402
 from running_model.windows import Schedule  # noqa: E402
 
-from readiness import EXAMPLE, MONTH, TIME_ZONE, openings, simulate_month, weekly_hours  # noqa: E402
+from readiness import (  # noqa: E402
+    EXAMPLE,
+    MONTH,
+    TIME_ZONE,
+    WAKE_AFTER,
+    WAKE_AHEAD,
+    WAKE_STEP,
+    openings,
+    simulate_month,
+    weekly_hours,
+)
+
+
+def test_the_handler_is_woken_where_the_constructs_schedules_wake_it() -> None:
+    """At the same minutes from an opening's instant, on every night (tests/construct/test_clock_changes.py)."""
+    assert range(-WAKE_AHEAD, WAKE_AFTER + 1, WAKE_STEP) == WAKES
 
 
 def test_the_month_has_each_weekdays_opening_at_08_00_berlin_time_across_the_clock_change() -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from croniter import croniter
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from rekognition_running_model.clock_changes import YEARS, WeeklyMoment
 from rekognition_running_model.schedule import (
     WEEKDAYS,
     RunningSchedule,
     RunningWindow,
+    clock_points,
     schedule_points,
     schedule_property,
 )
@@ -109,6 +111,42 @@ def test_a_close_again_on_the_next_day_is_a_schedule_of_its_own() -> None:
     evening = RunningSchedule(windows=[RunningWindow("FRI", "21:00", "23:30")])
     closes = [p.expression for p in schedule_points(evening) if p.kind == "close"]
     assert closes == ["cron(30 23 ? * FRI *)", "cron(30 0 ? * SAT *)"]
+
+
+def test_a_window_that_meets_a_clock_change_adds_utc_points_for_what_its_local_ones_miss() -> None:
+    """Berlin's clocks skip 02:00-03:00 on the last Sunday of March (01:00 UTC) and repeat it on the
+    last Sunday of October: a 03:00 opening's local wake-ups, 02:00-02:55, never fire on the first
+    night and fire an hour early on the second. In UTC, on the Sundays of those months only."""
+    points = schedule_points(
+        RunningSchedule(windows=[RunningWindow("SUN", "03:00", "12:00")], time_zone="Europe/Berlin")
+    )
+    every_5 = "0,5,10,15,20,25,30,35,40,45,50,55"
+    assert [(p.kind, p.expression, p.utc) for p in points] == [
+        ("wake", f"cron({every_5} 2 ? * SUN *)", False),
+        ("wake", "cron(0,5,10,15,20,25,30 3 ? * SUN *)", False),
+        ("close", "cron(0 12,13 ? * SUN *)", False),
+        ("clock", f"cron({every_5} 0 ? 3 SUN *)", True),  # 01:00-01:55 winter time: the real hour before
+        ("clock", f"cron({every_5} 1 ? 10 SUN *)", True),  # 02:00-02:55 winter time, the repeated hour's second
+    ]
+    assert points[-1].description == "running window (clock change, UTC)"
+
+
+def test_utc_points_are_as_few_as_cron_allows() -> None:
+    moments = [WeeklyMoment(month, 6, hour, minute) for month in (3, 10) for hour in (1, 2) for minute in (0, 30)]
+    moments += [WeeklyMoment(3, 5, 23, 55), WeeklyMoment(10, 5, 23, 55), WeeklyMoment(3, 6, 4, 5)]
+    assert [p.expression for p in clock_points(moments)] == [
+        "cron(5 4 ? 3 SUN *)",
+        "cron(55 23 ? 3,10 SAT *)",
+        "cron(0,30 1,2 ? 3,10 SUN *)",
+    ]
+    assert clock_points([]) == []
+
+
+def test_the_years_read_for_clock_changes_put_every_date_on_every_weekday() -> None:
+    """So a yearly rule shows every date it can fall on (a change on the 31st, on the 1st)."""
+    for day in range(365):
+        moment = date(2027, 1, 1) + timedelta(days=day)
+        assert {date(year, moment.month, moment.day).weekday() for year in YEARS} == set(range(7)), moment
 
 
 def test_the_property_lists_each_windows_days() -> None:

@@ -30,13 +30,14 @@ class CronSchedule:
     event: dict[str, Any]
 
     def firings(self, after: datetime, until: datetime) -> Iterator[datetime]:
-        """The UTC moments in (``after``, ``until``] at which the schedule fires, in order."""
+        """The UTC moments in (``after``, ``until``] at which the schedule fires, in order. Days are
+        days of the week (day-of-month "?"), in every month or in those the month field names."""
         match = _CRON.match(self.expression)
         assert match, f"not a cron schedule: {self.expression}"
-        minute, hour, _, month, day_of_week, year = match["fields"].split()
-        assert (month, year) == ("*", "*"), f"the stand-in fires weekly schedules only: {self.expression}"
+        minute, hour, day_of_month, month, day_of_week, year = match["fields"].split()
+        assert (day_of_month, year) == ("?", "*"), f"the stand-in fires days of the week only: {self.expression}"
         local_start = after.astimezone(self.time_zone).replace(tzinfo=None) - timedelta(hours=3)
-        moments = croniter(f"{minute} {hour} * * {day_of_week}", local_start)
+        moments = croniter(f"{minute} {hour} * {month} {day_of_week}", local_start)
         while True:
             local: datetime = moments.get_next(datetime)
             moment = local.replace(tzinfo=self.time_zone)

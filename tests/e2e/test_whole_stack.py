@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -473,6 +473,28 @@ def test_windows_follow_local_time_across_the_spring_daylight_saving_change(clou
     assert cloud.pass_time(berlin(29, 18, 30)) and cloud.rekognition.status(V1) == "STOPPED"
     assert stack.destroy().status == DELETE_COMPLETE
     assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"] * 2
+
+
+def test_a_window_opening_at_03_00_on_the_spring_night_finds_the_model_running(cloud: Cloud) -> None:
+    """Berlin's clocks go from 02:00 to 03:00 on Sunday 28 March 2027: the local wake-ups before a
+    03:00 opening (02:00-02:55) do not exist that night. The construct's UTC schedule wakes the
+    handler at their instants, from 01:00 winter time, and the model never timed is started 40
+    minutes ahead (its 35-minute lead and a wake-up step); its 25-minute start ends before 03:00."""
+    cloud.start_at(datetime(2027, 3, 27, 22, tzinfo=BERLIN))
+    cloud.rekognition.add_model(V1, status="STOPPED", start_seconds=25 * 60, stop_seconds=60)
+    sundays = {"time_zone": "Europe/Berlin", "windows": [{"days": "SUN", "start": "03:00", "end": "12:00"}]}
+    stack = cloud.stack("Sundays")
+    operation = stack.deploy([model("Detector", V1, schedule=sundays)])
+    assert operation.request("Detector", "Create").answer.body["Data"]["Status"] == "STOPPED", operation
+
+    opening = datetime(2027, 3, 28, 3, tzinfo=BERLIN).astimezone(UTC)  # in UTC: an hour before is 01:00 winter time
+    before = cloud.pass_time(opening - timedelta(seconds=1))
+    assert cloud.rekognition.status(V1) == "RUNNING", before
+    assert [f.at for f in before] == [opening - timedelta(minutes=m) for m in range(60, 0, -5)], before
+    assert cloud.pass_time(datetime(2027, 3, 28, 12, 30, tzinfo=BERLIN))
+    assert cloud.rekognition.status(V1) == "STOPPED"
+    assert stack.destroy().status == DELETE_COMPLETE
+    assert starts_and_stops(cloud, V1) == ["StartProjectVersion", "StopProjectVersion"]
 
 
 def await_status(cloud: Cloud, arn: str, status: str, deploying: Future[Operation]) -> None:
