@@ -22,6 +22,7 @@ from support.interleave import (
     Seeded,
     explore,
     interleave,
+    pause,
     through,
     to_end,
     until,
@@ -225,4 +226,28 @@ def test_a_run_prints_its_trace_and_the_schedule_that_plays_it_again(endpoint: s
         "  3  a: dynamodb PutItem #1",
         "schedule: a, b, a",
         "as a list: ['a', 'b', 'a']",
+    ]
+
+
+def test_switching_away_from_a_pausing_path_preempts_nothing(endpoint: str, table: str) -> None:
+    """a writes, pauses (a minute passes), writes again; b writes once. Without preempting, b may go
+    before a, at a's pause, or after a: three schedules of the four."""
+    write_a, write_b = writer(endpoint, table, "a", 1), writer(endpoint, table, "b", 1)
+
+    def pausing() -> None:
+        write_a()
+        pause()
+        write_a()
+
+    def traces(max_preemptions: int | None) -> list[tuple[str, ...]]:
+        return [tuple(interleave({"a": pausing, "b": write_b}, s).schedule) for s in explore(max_preemptions)]
+
+    assert sorted(traces(0)) == [("a", "a", "a", "b"), ("a", "b", "a", "a"), ("b", "a", "a", "a")]
+    assert len(set(traces(None))) == 4
+    run = interleave({"a": pausing, "b": write_b}, Explicit([until("a", "NextPoll"), "b"]))
+    assert [str(call) for call in run.trace] == [
+        "a: dynamodb PutItem #1",
+        "b: dynamodb PutItem #1",
+        "a: pause NextPoll #1",
+        "a: dynamodb PutItem #1",
     ]

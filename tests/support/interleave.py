@@ -5,7 +5,9 @@ What is gated: every HTTP attempt a boto3 client makes (``botocore.endpoint.Endp
 retry attempt is a step of its own), and the handler's answer to CloudFormation (``put_answer`` where
 the handler looks it up, ``ANSWER_SITES``). A call from a thread that belongs to no path (crhelper's
 timer, the stand-ins' server threads, the test itself) passes ungated, and so does a path's call made
-inside ``ungated()`` (a test's own look at the world from within a path).
+inside ``ungated()`` (a test's own look at the world from within a path). A path may also ``pause()``:
+it waits there as at a gate, but switching away from a pausing path is no preemption (time passes
+there, as the minute between a request's polls).
 
 How a run goes (``interleave``):
 
@@ -29,9 +31,11 @@ over the same world gives the same trace.
   the steps are used up, the run goes on without preempting: the path that went last goes on while
   it can, then the first unfinished path in the order the paths were given.
 - ``explore(max_preemptions)``: a generator of ``Enumerated`` schedules, every schedule with at most
-  that many preemptions (switching away from a path that could go on), as CHESS explores them: run a
-  schedule, record its choice points, then branch at each one the run reached past its prefix. Each
-  schedule it yields must be run (with fresh paths over a fresh world) before the next is asked for.
+  that many preemptions (switching away from a path that could go on, other than at a pause), as
+  CHESS explores them: run a schedule, record its choice points, then branch at each one the run
+  reached past its prefix. Each schedule it yields must be run (with fresh paths over a fresh world)
+  before the next is asked for. Two paths of n and m calls have C(n+m, n) schedules; with one
+  preemption, n+m.
 - ``Seeded(seed)``: a pseudo-random choice at every point, from ``random.Random(seed)``.
 
 Faults, for one attempt chosen by path, operation and occurrence (the path's n-th attempt of that
@@ -42,23 +46,27 @@ it, and retries it if the code is retryable). On ``put_answer`` (service "cloudf
 "PutAnswer"), a lost reply delivers the answer and reports it undelivered; an error delivers nothing.
 
 The handler as a path: ``invocation`` (one Lambda invocation in a fresh module, as a separate
-container would run it) and ``request`` (a request's first look, then its polls until it is answered
-or nothing polls it any more). With a ``VirtualClock`` their handler modules read the time and sleep
-on it: sleeps take no real time, and the handler's looking windows do not run out while a path waits
-at a gate, so the traces do not depend on the machine's speed.
+container would run it) and ``request`` (a request's first look, then, after a pause each, its polls
+until it is answered or nothing polls it any more). With a ``VirtualClock`` their handler modules read
+the time and sleep on it (``handler_module``): sleeps take no real time and move every path's clock
+on, and the handler's looking windows do not run out while a path waits at a gate, so the traces do
+not depend on the machine's speed. Give the fake Rekognition the same clock (``FakeRekognition(clock=
+clock.time)``) for its starts and stops to take virtual time too.
 
 Usage::
 
-    run = interleave(
-        {"window": invocation(window_event, world=world, clock=clock), "delete": request(world, delete, clock=clock)},
-        Explicit([through("window", "ListTagsForResource"), to_end("delete")]),
-    )
-    print(run)  # the trace, one call a line, and the schedule that reproduces it
+    clock = VirtualClock()
+    paths = {
+        "window": invocation(window_event, function_name=world.function_name, clock=clock),
+        "delete": request(world, delete_event, clock=clock),
+    }
+    run = interleave(paths, Explicit([through("window", "ListTagsForResource"), to_end("delete")]))
+    print(run)  # the trace, one call a line, and the schedule that plays it again
 
     for schedule in explore(max_preemptions=1):
-        ...  # a fresh world and fresh paths
+        ...  # the world as it was, and fresh paths
         run = interleave(paths, schedule)
-        ...  # check the invariant; run.schedule pins a failing one
+        ...  # check the invariant; run.schedule pins a schedule that breaks it
 """
 
 from __future__ import annotations
@@ -115,6 +123,7 @@ class Call:
     operation: str
     attempt: int = 1
     fault: str = ""
+    yields: bool = False  # a pause (``pause()``), no call: switching away from it preempts nothing
 
     def __str__(self) -> str:
         fault = f" [{self.fault}]" if self.fault else ""
@@ -160,8 +169,10 @@ class ChoicePoint:
     finished: tuple[str, ...] = ()
 
     def preempts(self, name: str) -> bool:
-        """Whether choosing ``name`` switches away from a path that could go on."""
-        return self.current is not None and self.current in self.enabled and name != self.current
+        """Whether choosing ``name`` switches away from a path that could go on (and is not pausing)."""
+        if self.current is None or self.current not in self.enabled or name == self.current:
+            return False
+        return not self.pending[self.current].yields
 
 
 class Strategy(Protocol):
@@ -528,7 +539,7 @@ class _Scheduler:
                 None,
             )
             described = fault.description if fault else ""
-            self.trace.append(Call(call.path, call.service, call.operation, call.attempt, described))
+            self.trace.append(Call(call.path, call.service, call.operation, call.attempt, described, call.yields))
             self._state[name] = _RUNNING
             self._go[name] = fault
             self._condition.notify_all()
@@ -559,12 +570,12 @@ class _Scheduler:
                 self._state[name] = _FINISHED_STATE
                 self._condition.notify_all()
 
-    def gate(self, name: str, service: str, operation: str, attempt: int) -> Fault | None:
+    def gate(self, name: str, service: str, operation: str, attempt: int, *, yields: bool = False) -> Fault | None:
         """Block the calling path until its call is granted; the fault to apply to it, if any."""
         with self._condition:
             if self._aborted:
                 return None
-            self._pending[name] = Call(name, service, operation, attempt)
+            self._pending[name] = Call(name, service, operation, attempt, yields=yields)
             self._state[name] = _BLOCKED
             self._condition.notify_all()
             self._condition.wait_for(lambda: name in self._go or self._aborted)
@@ -575,12 +586,22 @@ class _Scheduler:
             return self._go.pop(name)
 
 
-def _gate_here(service: str, operation: str, attempt: int) -> tuple[bool, Fault | None]:
+def _gate_here(service: str, operation: str, attempt: int, *, yields: bool = False) -> tuple[bool, Fault | None]:
     """(gated, fault) for a call by this thread: not gated outside a path, or inside ``ungated()``."""
     scheduler, path = _active, _local.path
     if scheduler is None or path is None or _local.ungated:
         return False, None
-    return True, scheduler.gate(path, service, operation, attempt)
+    return True, scheduler.gate(path, service, operation, attempt, yields=yields)
+
+
+PAUSE_SERVICE = "pause"
+
+
+def pause(reason: str = "NextPoll", count: int = 1) -> None:
+    """A yield point: the calling path waits here as at a gate, but switching away from it is no
+    preemption (it stands for time passing: EventBridge's minute before a request's next poll). In
+    the trace: (path, "pause", reason, count). Outside a path it does nothing."""
+    _gate_here(PAUSE_SERVICE, reason, count, yields=True)
 
 
 # The gates
@@ -686,6 +707,15 @@ class VirtualClock:
         with self._lock:
             self._now += max(0.0, seconds)
 
+    def advance(self, seconds: float) -> None:
+        """Move the clock on, as the time between two things a test does."""
+        self.sleep(seconds)
+
+    def set(self, moment: float) -> None:
+        """Put the clock at ``moment`` (seconds since the epoch): where each of several runs starts."""
+        with self._lock:
+            self._now = moment
+
 
 @dataclass
 class VirtualContext(LambdaContext):
@@ -745,7 +775,8 @@ def request(
 ) -> Callable[[], int]:
     """A path: a CloudFormation request's first look, then its polls (each an invocation of the same
     module, a warm container) until it is answered or no poll rule names it any more. Returns the
-    number of polls. The look at the poll rules between invocations is the test's own: ungated."""
+    number of polls. Before each poll it pauses (``pause``): other paths may go first without
+    preempting it. The look at the poll rules between invocations is the test's own: ungated."""
     handler = module or handler_module(clock)
     request_id = str(event["RequestId"])
     first = invocation(event, function_name=world.function_name, clock=clock, module=handler)
@@ -759,6 +790,7 @@ def request(
                 scheduled = [e for e in world.scheduled_inputs() if e.get("RequestId") == request_id]
             if not scheduled:
                 return polls
+            pause("NextPoll", polls + 1)  # a minute passes: other paths may go first, preempting none
             for poll in scheduled:
                 invocation(poll, function_name=world.function_name, clock=clock, module=handler)()
         raise AssertionError(f"request {request_id} still polled after {max_polls} polls")
