@@ -28,8 +28,9 @@ over the same world gives the same trace.
   operation)`` (up to, not including), ``to_end(path)``. A step that cannot be followed (its path has
   finished, or finishes before the operation) fails the run at once with ``ScheduleError``, saying
   which step and why: a schedule that no longer fits the code is never silently reinterpreted. Once
-  the steps are used up, the run goes on without preempting: the path that went last goes on while
-  it can, then the first unfinished path in the order the paths were given.
+  the steps are used up, the run goes on without preempting (``without_preempting``): the path that
+  went last goes on while it can and does not pause, else the first path in the order the paths were
+  given that does not pause, else the first that does.
 - ``explore(max_preemptions)``: a generator of ``Enumerated`` schedules, every schedule with at most
   that many preemptions (switching away from a path that could go on, other than at a pause), as
   CHESS explores them: run a schedule, record its choice points, then branch at each one the run
@@ -182,8 +183,12 @@ class Strategy(Protocol):
 
 
 def without_preempting(point: ChoicePoint) -> str:
-    """The path that went last while it can go on, else the first blocked one in the paths' order."""
-    return point.current if point.current in point.enabled else point.enabled[0]
+    """The path that went last while it can go on; else (it has finished, or pauses: time passes) the
+    first blocked path in the paths' order that does not pause, else the first that does."""
+    if point.current in point.enabled and not point.pending[point.current].yields:
+        return point.current
+    going = [name for name in point.enabled if not point.pending[name].yields]
+    return (going or list(point.enabled))[0]
 
 
 # Explicit schedules
@@ -315,31 +320,32 @@ class Enumerated:
 
 
 def explore(max_preemptions: int | None = None) -> Iterator[Enumerated]:
-    """Every schedule with at most ``max_preemptions`` preemptions (None: every schedule), depth first.
+    """Every schedule with at most ``max_preemptions`` preemptions (None: every schedule), those with
+    fewer preemptions first (CHESS's iterative context bounding: the simplest schedule that breaks
+    something comes first); among as many preemptions, the branches of the runs made first, earliest
+    choice point first.
 
     Run each schedule yielded (``interleave(fresh_paths, schedule)``) before asking for the next: the
-    branches come from the choice points that run recorded. The runs must be deterministic (a fresh
-    world each time); a prefix that a run does not follow raises ScheduleError.
+    branches come from the choice points that run recorded. The runs must be deterministic (the world
+    as it was each time); a prefix that a run does not follow raises ScheduleError.
     """
-    pending = [Enumerated([])]
-    while pending:
-        schedule = pending.pop()
+    pending: dict[int, list[Enumerated]] = {0: [Enumerated([])]}
+    while any(pending.values()):
+        bound = min(count for count, schedules in pending.items() if schedules)
+        schedule = pending[bound].pop(0)
         yield schedule
         if len(schedule.choices) < len(schedule.prefix):
             raise ScheduleError(f"{schedule!r} was not run before the next schedule was asked for")
-        # Preemptions in the prefix and up to each new point: the defaults after the prefix make none.
-        used = sum(
-            1 for p, c in zip(schedule.points[: len(schedule.prefix)], schedule.prefix, strict=True) if p.preempts(c)
-        )
-        branches = []
+        # The choices past the prefix are the non-preempting defaults: branch at each of their points.
+        branches: dict[int, list[Enumerated]] = {}
         for index in range(len(schedule.prefix), len(schedule.points)):
             point = schedule.points[index]
             for name in point.enabled:
-                if name == schedule.choices[index]:
-                    continue
-                if max_preemptions is None or used + point.preempts(name) <= max_preemptions:
-                    branches.append(Enumerated([*schedule.choices[:index], name]))
-        pending.extend(reversed(branches))
+                cost = bound + point.preempts(name)
+                if name != schedule.choices[index] and (max_preemptions is None or cost <= max_preemptions):
+                    branches.setdefault(cost, []).append(Enumerated([*schedule.choices[:index], name]))
+        for cost, found in branches.items():
+            pending.setdefault(cost, []).extend(found)
 
 
 class Seeded:
