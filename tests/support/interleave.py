@@ -6,8 +6,8 @@ retry attempt is a step of its own), and the handler's answer to CloudFormation 
 the handler looks it up, ``ANSWER_SITES``). A call from a thread that belongs to no path (crhelper's
 timer, the stand-ins' server threads, the test itself) passes ungated, and so does a path's call made
 inside ``ungated()`` (a test's own look at the world from within a path). A path may also ``pause()``:
-it waits there as at a gate, but switching away from a pausing path is no preemption (time passes
-there, as the minute between a request's polls).
+it waits there as at a gate, and time passes there (the minute between a request's polls): switching
+away from a pausing path is no preemption, while ending a pause when another path could go on is one.
 
 How a run goes (``interleave``):
 
@@ -32,7 +32,7 @@ over the same world gives the same trace.
   went last goes on while it can and does not pause, else the first path in the order the paths were
   given that does not pause, else the first that does.
 - ``explore(max_preemptions)``: a generator of ``Enumerated`` schedules, every schedule with at most
-  that many preemptions (switching away from a path that could go on, other than at a pause), as
+  that many preemptions (holding back a path that could go on: see ``ChoicePoint.preempts``), as
   CHESS explores them: run a schedule, record its choice points, then branch at each one the run
   reached past its prefix. Each schedule it yields must be run (with fresh paths over a fresh world)
   before the next is asked for. Two paths of n and m calls have C(n+m, n) schedules; with one
@@ -170,7 +170,11 @@ class ChoicePoint:
     finished: tuple[str, ...] = ()
 
     def preempts(self, name: str) -> bool:
-        """Whether choosing ``name`` switches away from a path that could go on (and is not pausing)."""
+        """Whether choosing ``name`` holds back a path that could go on: it switches away from the path
+        that went last while that one can go on (and does not pause), or it ends ``name``'s pause
+        while another path can go on (time passes at a pause: the others would go first)."""
+        if self.pending[name].yields:
+            return any(not self.pending[other].yields for other in self.enabled)
         if self.current is None or self.current not in self.enabled or name == self.current:
             return False
         return not self.pending[self.current].yields
@@ -604,9 +608,10 @@ PAUSE_SERVICE = "pause"
 
 
 def pause(reason: str = "NextPoll", count: int = 1) -> None:
-    """A yield point: the calling path waits here as at a gate, but switching away from it is no
-    preemption (it stands for time passing: EventBridge's minute before a request's next poll). In
-    the trace: (path, "pause", reason, count). Outside a path it does nothing."""
+    """A yield point: the calling path waits here as at a gate, for time to pass (EventBridge's minute
+    before a request's next poll): switching away from it is no preemption, while ending it when
+    another path could go on is one. In the trace: (path, "pause", reason, count). Outside a path it
+    does nothing."""
     _gate_here(PAUSE_SERVICE, reason, count, yields=True)
 
 
