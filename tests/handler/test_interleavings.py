@@ -29,10 +29,12 @@ from typing import Any
 
 import pytest
 
+from support.fakes.aws import client, permission_statements
 from support.fakes.cloudformation import STACK_ID, event
 from support.fakes.rekognition import BILLABLE, FakeRekognition
 from support.interleave import (
     Explicit,
+    Fault,
     Run,
     Seeded,
     Strategy,
@@ -449,3 +451,229 @@ def test_a_schedule_of_the_handlers_paths_plays_the_same_trace_again(world: Worl
     pinned, _ = play(Explicit(first.schedule))
     assert first.trace == again.trace == pinned.trace, f"{first}\n\nthen\n\n{again}"
     assert {call.path for call in first.trace} == {"close", "update"}
+
+
+# Found while enumerating: not in issue 20
+
+
+def two_destroys(world: World, clock: VirtualClock) -> Scenario:
+    """A and B (two stacks, always on) hold the model; both stacks are destroyed at once."""
+    new_model(world)
+    keys = {A: deploy(world, A, properties()), B: deploy(world, B, properties())}
+    start = Start.take(world, clock, keys, transition_seconds=QUICK)
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        deletes = {"a": A.request(world, "Delete", properties()), "b": B.request(world, "Delete", properties())}
+        run = interleave({name: request(world, sent, clock=clock) for name, sent in deletes.items()}, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=False, live=0, deleted=(A, B))
+
+    return play
+
+
+@pytest.mark.xfail(strict=True, reason="found by enumeration: two stacks destroyed at once leave their model running")
+def test_two_stacks_destroyed_at_once_leave_their_model_stopped(world: World, clock: VirtualClock) -> None:
+    """I1: B's Delete reads the tags (A wants the model); A's Delete runs to its end (B wants it, so
+    it leaves it running); B's goes on, leaving it running for A, as it read. Nobody owns the model
+    any more: it must not run."""
+    run, broken = two_destroys(world, clock)(Explicit([through("b", "ListTagsForResource"), to_end("a")]))
+    assert not broken, violation(broken, run)
+
+
+def destroy_racing_the_close_of_another_stack(world: World, clock: VirtualClock) -> Scenario:
+    """A (always on) and B (declaring LUNCH) were created at 12:00:30; at 15:00 A's stack is destroyed
+    while B's close comes."""
+    clock.set(WEDNESDAY + 12 * HOUR + 30)
+    new_model(world)
+    keys = {A: deploy(world, A, properties()), B: deploy(world, B, properties(LUNCH))}
+    clock.set(WEDNESDAY + 15 * HOUR)
+    start = Start.take(world, clock, keys, transition_seconds=QUICK)
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        delete = A.request(world, "Delete", properties())
+        paths = {
+            "close": invocation(
+                B.scheduled(WINDOW_EVENT, properties(LUNCH)), function_name=world.function_name, clock=clock
+            ),
+            "delete": request(world, delete, clock=clock),
+        }
+        run = interleave(paths, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=False, live=1, deleted=(A,))
+
+    return play
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found by enumeration: a close and another stack's destroy each leave the model to the other"
+)
+def test_a_close_racing_another_stacks_destroy_leaves_the_model_stopped(world: World, clock: VirtualClock) -> None:
+    """I1: B's close reads the tags (A wants the model); A's Delete runs to its end (B wants it, as it
+    read: it leaves it running); the close goes on, marks B idle and leaves the model to A, as it
+    read. Only B is left, idle: the model must not run."""
+    run, broken = destroy_racing_the_close_of_another_stack(world, clock)(
+        Explicit([through("close", "ListTagsForResource"), to_end("delete")])
+    )
+    assert not broken, violation(broken, run)
+
+
+def create_racing_the_destroy_of_another_stack(world: World, clock: VirtualClock) -> Scenario:
+    """A holds the model running; A's stack is destroyed while B (another stack) is created on it."""
+    new_model(world)
+    keys = {A: deploy(world, A, properties())}
+    start = Start.take(world, clock, keys, transition_seconds=QUICK)
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        delete, create = A.request(world, "Delete", properties()), B.request(world, "Create", properties())
+        paths = {"delete": request(world, delete, clock=clock), "create": request(world, create, clock=clock)}
+        run = interleave(paths, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=True, live=1, deleted=(A,))
+
+    return play
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found by enumeration: a Delete stops the model a Create of another stack just adopted"
+)
+def test_a_create_racing_another_stacks_destroy_keeps_the_model_running(world: World, clock: VirtualClock) -> None:
+    """I1: A's Delete looks at the tags a last time (no other owner) and is about to stop the model;
+    B's Create registers, finds the model RUNNING and is answered; then the stop goes. B wants the
+    model running: it must run."""
+    run, broken = create_racing_the_destroy_of_another_stack(world, clock)(
+        Explicit([until("delete", "StopProjectVersion"), to_end("create")])
+    )
+    assert not broken, violation(broken, run)
+
+
+def create_racing_the_close_of_another_stack(world: World, clock: VirtualClock) -> Scenario:
+    """B (declaring LUNCH) was created at 12:00:30; at 15:00 B's close comes while A (always on) is
+    created on the same model."""
+    clock.set(WEDNESDAY + 12 * HOUR + 30)
+    new_model(world)
+    keys = {B: deploy(world, B, properties(LUNCH))}
+    clock.set(WEDNESDAY + 15 * HOUR)
+    start = Start.take(world, clock, keys, transition_seconds=QUICK)
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        create = A.request(world, "Create", properties())
+        paths = {
+            "close": invocation(
+                B.scheduled(WINDOW_EVENT, properties(LUNCH)), function_name=world.function_name, clock=clock
+            ),
+            "create": request(world, create, clock=clock),
+        }
+        run = interleave(paths, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=True, live=2, deleted=())
+
+    return play
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found by enumeration: a close stops the model a Create of another stack just adopted"
+)
+def test_a_create_racing_another_stacks_close_keeps_the_model_running(world: World, clock: VirtualClock) -> None:
+    """I1: B's close looks at the tags a last time (no other owner) and is about to stop the model;
+    A's Create registers, finds the model RUNNING and is answered; then the stop goes. A wants the
+    model running: it must run."""
+    run, broken = create_racing_the_close_of_another_stack(world, clock)(
+        Explicit([until("close", "StopProjectVersion"), to_end("create")])
+    )
+    assert not broken, violation(broken, run)
+
+
+def destroy_racing_a_repair(world: World, clock: VirtualClock) -> Scenario:
+    """A holds the model, which someone stopped by hand; a repair event comes as A's stack is destroyed."""
+    new_model(world)
+    keys = {A: deploy(world, A, properties())}
+    world.rekognition.set_status(ARN, "STOPPED")
+    start = Start.take(world, clock, keys, transition_seconds=QUICK)
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        delete = A.request(world, "Delete", properties())
+        paths = {
+            "repair": invocation(
+                A.scheduled(REPAIR_EVENT, properties()), function_name=world.function_name, clock=clock
+            ),
+            "delete": request(world, delete, clock=clock),
+        }
+        run = interleave(paths, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=False, live=0, deleted=(A,))
+
+    return play
+
+
+@pytest.mark.xfail(strict=True, reason="found by enumeration: a repair racing `cdk destroy` starts the model")
+def test_a_repair_racing_a_destroy_does_not_start_the_model(world: World, clock: VirtualClock) -> None:
+    """I1: the repair event looks at the tags a last time (A holds the model) and is about to start
+    it; A's Delete runs to its end (nothing to stop); then the start goes. Nobody owns the model: it
+    must not run."""
+    run, broken = destroy_racing_a_repair(world, clock)(
+        Explicit([until("repair", "StartProjectVersion"), to_end("delete")])
+    )
+    assert not broken, violation(broken, run)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found with a fault: a lost reply to the answer lock's AddPermission hangs the request"
+)
+def test_a_request_whose_answer_lock_reply_is_lost_is_answered(world: World, clock: VirtualClock) -> None:
+    """I2: Lambda adds the answer lock's statement, but its reply is lost; botocore tries again and is
+    refused (the statement exists), so the invocation takes the lock for another's. Every poll after
+    it finds the lock taken, and nothing removes it while the rule exists. The Create must be
+    answered exactly once."""
+    Start(clock.time(), "TRAINING_COMPLETED", (None, None), {}, {}).restore(world, clock)
+    create = A.request(world, "Create", properties())
+    run = interleave(
+        {"create": request(world, create, clock=clock, max_polls=10)},
+        Explicit([]),
+        faults=[Fault.lost_reply("create", "AddPermission")],
+        raise_errors=False,
+    )
+    broken = [*answered_once(world, create), *(f"{error}" for error in run.errors.values())]
+    # A lock left behind would keep the world's cleanup polling for ever: remove it, and let it answer.
+    lambda_ = client("lambda", world.aws_endpoint)
+    for statement in permission_statements(world.aws_endpoint, world.function_name):
+        lambda_.remove_permission(FunctionName=world.function_name, StatementId=statement["Sid"])
+    settle(world)
+    assert not broken, violation(broken, run)
+
+
+def cancelled_create(world: World, clock: VirtualClock) -> Scenario:
+    """A's Create is cancelled by CloudFormation, whose Delete (with a physical id it made up) comes
+    while the Create is in flight, or before its first invocation (Lambda may deliver it late)."""
+    start = Start(clock.time(), "TRAINING_COMPLETED", (None, None), {}, {})
+
+    def play(strategy: Strategy) -> tuple[Run, list[str]]:
+        start.restore(world, clock)
+        create = A.request(world, "Create", properties())
+        delete = {
+            **A.request(world, "Delete", properties()),
+            "PhysicalResourceId": "RunningModelTest-Detector-1A2B3C4D5E",
+        }
+        paths = {"create": request(world, create, clock=clock), "delete": request(world, delete, clock=clock)}
+        run = interleave(paths, strategy)
+        settle(world)
+        return run, runs_iff_wanted(world, start, wanted=False, live=0, deleted=())
+
+    return play
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found by enumeration: a cancelled Create delivered after its Delete starts the model"
+)
+def test_a_create_delivered_after_the_delete_that_cancelled_it_leaves_the_model_stopped(
+    world: World, clock: VirtualClock
+) -> None:
+    """I1: the Delete of the cancelled Create runs to its end (nothing registered: nothing to stop);
+    then the Create's first invocation comes. The resource is gone: the model must not run, and no
+    owner tag may remain."""
+    run, broken = cancelled_create(world, clock)(Explicit([to_end("delete")]))
+    assert not broken, violation(broken, run)
