@@ -103,7 +103,8 @@ NO_PROGRESS_SECONDS = 60.0
 
 
 class ScheduleError(AssertionError):
-    """A schedule could not be followed: it names a path that has finished, or an unknown one."""
+    """A schedule could not be followed: it names a path that has finished or no path at all, or a run
+    did not repeat the choices an enumerated schedule replays (the world was not as before)."""
 
 
 class NoProgressError(AssertionError):
@@ -197,6 +198,8 @@ def without_preempting(point: ChoicePoint) -> str:
 
 # Explicit schedules
 
+_ONE_CALL = "*"  # the operation of a step that is a path's name: one call, whatever it is
+
 
 @dataclass(frozen=True)
 class Step:
@@ -284,9 +287,6 @@ class Explicit:
 
     def __repr__(self) -> str:
         return "Explicit([" + ", ".join(repr(s.path) if s.operation == _ONE_CALL else str(s) for s in self.steps) + "])"
-
-
-_ONE_CALL = "*"
 
 
 # Enumeration
