@@ -21,12 +21,19 @@ def aws_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def world(aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def rekognition() -> FakeRekognition:
+    """The world's fake Rekognition (a test module may give it another clock)."""
+    return FakeRekognition()
+
+
+@pytest.fixture
+def world(
+    aws_endpoint: str, rekognition: FakeRekognition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[World]:
     function_name = f"RunningModelTest-Handler-{uuid.uuid4().hex[:8]}"
     create_function(aws_endpoint, function_name)
     ledger = create_ledger(aws_endpoint, f"{function_name}-Ledger")
     rule_prefix = f"RunningModel-{uuid.uuid4().hex[:8]}-"
-    rekognition = FakeRekognition()
     with rekognition.serve() as rekognition_endpoint, ResponseEndpoint(tmp_path).serve() as responses:
         environment = {
             **handler_environment(rekognition_endpoint, aws_endpoint),
