@@ -50,9 +50,9 @@ def target_of(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Answers:
-    """Delivers answers through ``ledger`` (once per request) with ``put`` (response.put_answer)."""
+    """Delivers answers through ``ledger`` (once per request) with ``put``. Default: response.put_answer."""
 
-    def __init__(self, ledger: Ledger, *, put: Callable[[str, dict[str, Any]], bool] = put_answer) -> None:
+    def __init__(self, ledger: Ledger, *, put: Callable[[str, dict[str, Any]], bool] | None = None) -> None:
         self._ledger = ledger
         self._put = put
 
@@ -91,7 +91,7 @@ class Answers:
 
     def _send(self, response_url: str, body: Mapping[str, Any]) -> bool:
         logger.info("Answering %s: %s", body["LogicalResourceId"], _what(body))
-        return self._put(response_url, dict(body))
+        return (self._put or put_answer)(response_url, dict(body))
 
 
 def _what(body: Mapping[str, Any]) -> str:

@@ -37,13 +37,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from . import contract, gate, lead_time
-from .decision import BILLABLE, RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
+from .decision import BILLABLE, RUNNING, STOPPED, STOPPED_STATE, Desired, Observation, Verb
 from .holding import Holding
 from .ledger import LedgerError, ResourceRecord
 from .model_version import ModelVersion
 from .ownership import TAG_LIMIT, Owner, is_idle, owners, request_of, stopping_until, wanting
 from .properties import InvalidPropertiesError, ModelSpec, parse, project_arn_for, service_timeout
-from .reconcile import Outcome, Reconciler, Result, Window
+from .reconcile import Outcome, Permit, Reconciler, Result, Window
 from .rekognition import ModelVersionClient, RekognitionClients, RekognitionError
 from .settings import Timing
 
@@ -402,9 +402,10 @@ class Lifecycle:
                 return Outcome(Result.DONE)
             request.data[RELEASING] = model.version.arn
         holding = self._holding(request, model, request_of(mine) if mine else request.request_id, releasing=True)
-        if wanting(registered):
-            logger.info("Leaving %s running for its %d other owner(s)", model.label, len(wanting(registered)))
-            self._patiently(request, lambda: holding.release(last_owner=False))
+        # Another owner seemed to want it: that is decided on a read made after this one's own mark
+        # (holding.py), or two owners leaving together would each leave the model to the other.
+        if wanting(registered) and self._patiently(request, lambda: holding.before(Verb.STOP)) is Permit.YIELD:
+            self._patiently(request, holding.stopped)
             return Outcome(Result.DONE)
         polling_failures: list[PollingSetupError] = []
         outcome = self._run(request, model, STOPPED_STATE, guard=holding, polling_failures=polling_failures)

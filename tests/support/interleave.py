@@ -98,7 +98,7 @@ from support.world import LambdaContext, World, load_handler
 ANSWER_SERVICE = "cloudformation"
 ANSWER_OPERATION = "PutAnswer"
 # Where the handler looks up the function that delivers its answers (resource.py imports it by name).
-ANSWER_SITES: tuple[tuple[str, str], ...] = (("running_model.resource", "put_answer"),)
+ANSWER_SITES: tuple[tuple[str, str], ...] = (("running_model.answers", "put_answer"),)
 NO_PROGRESS_SECONDS = 60.0
 
 
@@ -746,13 +746,29 @@ class VirtualContext(LambdaContext):
 
 def handler_module(clock: VirtualClock | None = None) -> ModuleType:
     """A fresh handler module (a separate Lambda container: ``load_handler``), on ``clock`` if given:
-    its lifecycle reads the time and sleeps there, its schedules' events read the time there."""
+    its lifecycle reads the time and sleeps there, its schedules' events read the time there. A path
+    that waits for its resource's lease, or an event that waits for another owner's stop, pauses: the
+    other paths go meanwhile, as they do while it sleeps. (A request's looks pause between its polls
+    only, ``request``: a pause at every look would multiply the schedules to explore.)"""
     module = load_handler()
     if clock is not None:
         # As benchmarks/handlers.py puts the handler on its virtual clock: index.py's module-level parts.
+
+        def waiting(seconds: float) -> None:
+            pause("Wait")
+            clock.sleep(seconds)
+
+        helper = module.helper
+        helper._clock, helper._sleep, helper.ledger._clock = clock.time, waiting, clock.time
         vars(module).update(
             lifecycle=Lifecycle(module.timing, clock=clock.time, sleep=clock.sleep),
-            repairer=Repairer(request_in_progress=module.helper.request_in_progress, clock=clock.time),
+            repairer=Repairer(
+                ledger=helper.ledger,
+                request_in_progress=helper.request_in_progress,
+                timing=module.timing,
+                clock=clock.time,
+                sleep=waiting,
+            ),
         )
     return module
 

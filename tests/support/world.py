@@ -61,6 +61,8 @@ class World:
     rule_prefix: str
     handler: ModuleType
     invocations: int = 0
+    # Set by a test that loses the reply to an answer's delivery: that answer is then sent again.
+    lost_deliveries: bool = False
 
     def invoke(self, event: dict[str, Any], *, timeout_seconds: float = 180.0) -> None:
         self.invocations += 1
