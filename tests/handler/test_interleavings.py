@@ -669,7 +669,7 @@ def cancelled_create(world: World, clock: VirtualClock) -> Scenario:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="a known limit (docs/design.md, Limits): a Create that Lambda delivers after the Delete of its "
+    reason="a known limit (README, Limits): a Create that Lambda delivers after the Delete of its "
     "cancellation registers a resource that no longer exists",
 )
 def test_a_create_delivered_after_the_delete_that_cancelled_it_leaves_the_model_stopped(
