@@ -37,9 +37,9 @@ from crhelper import FAILED, CfnResource
 from .answers import Answers, answer_body, target_of
 from .errors import describe
 from .ledger import Ledger, LedgerError
-from .lifecycle import REGISTERED, PollingSetupError
 from .ownership import Owner
 from .poll_rules import AWS_ERRORS, PollRules
+from .request import REGISTERED, PollingSetupError
 from .settings import CLIENT_CONFIG
 
 logger = logging.getLogger(__name__)
