@@ -28,6 +28,7 @@ from .errors import describe
 from .ownership import Owner
 
 _KEY = contract.LEDGER_KEY
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 _EXPIRES = contract.LEDGER_EXPIRES_AT
 _DAY = 24 * 3600.0
 LEASE_KEPT_SECONDS = _DAY
@@ -76,8 +77,8 @@ class Ledger:
     def take_lease(self, owner: Owner, holder: str, until: float) -> bool:
         """One try at the resource's lease for ``holder`` until ``until`` (epoch seconds): True when
         it is free, ended, or held by ``holder`` already (a retried write whose first reply was lost)."""
-        try:
-            self._client.update_item(
+        return self._written_unless_taken(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=_key("lease", owner),
                 UpdateExpression=f"SET LeaseHolder = :holder, LeaseUntil = :until, {_EXPIRES} = :expires",
@@ -89,29 +90,19 @@ class Ledger:
                     ":expires": {"N": _number(until + LEASE_KEPT_SECONDS)},
                 },
             )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return False
-            raise LedgerError(describe(error)) from error
-        except BotoCoreError as error:
-            raise LedgerError(describe(error)) from error
-        return True
+        )
 
     def give_back_lease(self, owner: Owner, holder: str) -> None:
         """End ``holder``'s lease; nothing when another holds it (``holder``'s had ended)."""
-        try:
-            self._client.update_item(
+        self._written_unless_taken(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=_key("lease", owner),
                 UpdateExpression="REMOVE LeaseHolder, LeaseUntil",
                 ConditionExpression="LeaseHolder = :holder",
                 ExpressionAttributeValues={":holder": {"S": holder}},
             )
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise LedgerError(describe(error)) from error
-        except BotoCoreError as error:
-            raise LedgerError(describe(error)) from error
+        )
 
     # Resources.
 
@@ -160,8 +151,8 @@ class Ledger:
     def open_request(self, request_id: str, target: Mapping[str, Any]) -> bool:
         """Record a request as it arrives, with ``target`` (where and how to answer it). False when
         it was opened already: this is another delivery of it."""
-        try:
-            self._client.put_item(
+        return self._written_unless_taken(
+            lambda: self._client.put_item(
                 TableName=self._table,
                 Item={
                     **_request_key(request_id),
@@ -171,13 +162,7 @@ class Ledger:
                 ConditionExpression="attribute_not_exists(#key)",
                 ExpressionAttributeNames={"#key": _KEY},
             )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return False
-            raise LedgerError(describe(error)) from error
-        except BotoCoreError as error:
-            raise LedgerError(describe(error)) from error
-        return True
+        )
 
     def request(self, request_id: str) -> RequestRecord | None:
         item = self._get(_request_key(request_id))
@@ -205,7 +190,7 @@ class Ledger:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if _code(error) == _CONDITION_FAILED:
                 recorded = error.response.get("Item", {}).get("AnswerBody", {}).get("S")
                 if recorded:
                     return dict(json.loads(recorded))
@@ -227,6 +212,19 @@ class Ledger:
             raise LedgerError(describe(error)) from error
 
     # DynamoDB.
+
+    @staticmethod
+    def _written_unless_taken(write: Callable[[], Any]) -> bool:
+        """Make a conditional ``write``: False when its condition failed (someone wrote first)."""
+        try:
+            write()
+        except ClientError as error:
+            if _code(error) == _CONDITION_FAILED:
+                return False
+            raise LedgerError(describe(error)) from error
+        except BotoCoreError as error:
+            raise LedgerError(describe(error)) from error
+        return True
 
     def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
         try:
