@@ -48,7 +48,7 @@ class ResourceRecord:
     request_type: str
     version_arn: str
     declaration: Mapping[str, Any]
-    released: bool = False
+    released: bool
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class RequestRecord:
     """A request as its first invocation opened it: where to answer, and the answer once recorded."""
 
     target: Mapping[str, Any]
-    answer: Mapping[str, Any] | None = None
-    sent: bool = False
+    answer: Mapping[str, Any] | None
+    sent: bool
 
     @property
     def answered(self) -> bool:

@@ -327,7 +327,7 @@ class Records:
     def record_registration(
         self, owner: Owner, request_id: str, request_type: str, version_arn: str, declaration: Mapping[str, Any]
     ) -> None:
-        self.records[owner] = ResourceRecord(request_id, request_type, version_arn, dict(declaration))
+        self.records[owner] = ResourceRecord(request_id, request_type, version_arn, dict(declaration), released=False)
 
     def record_release(self, owner: Owner, request_id: str, version_arn: str) -> None:
         self.records[owner] = ResourceRecord(request_id, "Delete", version_arn, {}, released=True)
