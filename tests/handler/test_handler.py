@@ -767,3 +767,14 @@ def test_an_answer_the_endpoint_keeps_refusing_is_delivered_unchanged_by_the_nex
     (answer,) = world.responses.answers_to(request["RequestId"])
     assert answer.status == "SUCCESS" and answer.body["Data"]["Status"] == "RUNNING"
     assert world.scheduled_inputs() == []
+
+
+def test_the_ledger_records_what_the_stack_declares_as_cloudformation_sent_it_without_the_service_token(
+    world: World,
+) -> None:
+    world.rekognition.add_model(ARN, status="RUNNING", min_units=2)
+    request = event("Create", world.responses, {"ProjectVersionArn": ARN, "MinInferenceUnits": 2})
+    assert world.run(request).status == "SUCCESS"
+    record = world.handler.helper.ledger.resource(Owner.of(request))
+    assert record is not None and (record.request_id, record.request_type) == (request["RequestId"], "Create")
+    assert record.declaration == {"ProjectVersionArn": ARN, "MinInferenceUnits": "2"}

@@ -72,6 +72,8 @@ def test_a_start_seen_running_long_after_it_was_seen_starting_took_at_least_unti
     assert time_taken((1000.0, 1600.0), 1600.0 + 601) == 600.0
     assert time_taken((1000.0, 1000.0), 9 * 3600.0) is None, "never seen starting: nothing measured"
     assert time_taken((1000.0, 1000.0), 1000.5) == 0.5, "a start seen running within a second took that long"
+    assert time_taken((1000.0, 1000.0), 1000.0) is None, "seen running as it was made: nothing measured"
+    assert time_taken((1000.0, 1000.0), 999.5) is None, "a clock behind the one that made it: nothing measured"
 
 
 def test_the_starts_tag_is_written_with_the_most_recent_in_whole_seconds() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from running_model.ownership import Owner, is_idle, owners, request_of, wanting
+from running_model.ownership import Owner, is_idle, owners, request_of, stopping, stopping_until, wanting
 
 from support.fakes.cloudformation import STACK_ID
 
@@ -58,3 +58,34 @@ def test_owners_are_the_owner_tags_and_those_wanting_the_model_are_the_ones_not_
     }
     assert owners(tags) == {"running-model:owner:a": "req-1 Stack/A", "running-model:owner:b": "req-2 idle Stack/B"}
     assert wanting(owners(tags)) == {"running-model:owner:a": "req-1 Stack/A"}
+
+
+def test_a_stopping_mark_is_read_back_until_the_second_it_lasts() -> None:
+    owner = Owner(STACK_ID, "Detector")
+    marked = owner.value("req-1", stopping_until=1000.2)
+    assert marked.split(" ")[:3] == ["req-1", "idle", "stopping:1001"]
+    assert stopping_until(marked) == 1001.0
+    assert stopping_until("req-1 stopping:1001 s/Detector") == 1001.0, "a mark anywhere after the request id"
+    assert stopping_until(owner.value("req-1")) is None
+    assert stopping_until(owner.value("req-1", idle=True)) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "stopping:1001 idle s/Detector",
+        "req-1 idle stopping:²³ s/Detector",
+        "req-1 idle stopping: s/D",
+        "r Resources123/D",
+    ],
+    ids=["the request id", "not ASCII digits", "no time", "an owner's name"],
+)
+def test_only_a_word_after_the_request_id_of_stopping_and_ascii_digits_is_a_mark(value: str) -> None:
+    assert stopping_until(value) is None
+
+
+def test_an_owner_is_stopping_until_its_marks_second_has_passed() -> None:
+    owner = Owner(STACK_ID, "Detector")
+    found = {"marked": owner.value("req-1", stopping_until=1001), "plain": owner.value("req-2"), "idle": "r idle s/D"}
+    assert stopping(found, now=1000.0) == {"marked": found["marked"]}
+    assert stopping(found, now=1001.0) == {}
