@@ -14,7 +14,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export VIRTUAL_ENV := $(VENV)
 PIP := python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: synth test test-busy bench lint clean integ integ-snapshot mutation
+.PHONY: synth test test-busy bench lint clean integ integ-snapshot interleavings mutation
 
 synth: $(VENV)/.runtime node_modules/.installed
 	npx --loglevel=error cdk synth --quiet
@@ -33,6 +33,11 @@ test-busy: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	python benchmarks/run.py
+
+# Not part of make test: SEEDS seeded schedules (default 2,000) of every pair of the handler's paths,
+# from each start the pair can meet; about 0.4 s of two cores per schedule (see README, Development).
+interleavings: $(VENV)/.dev
+	RUNNING_MODEL_INTERLEAVING_SEEDS=$(or $(SEEDS),2000) python -m pytest -n 4 -q tests/handler/test_interleavings.py -k every_pair
 
 # Not part of make test: it takes about half an hour on two cores (see README, Development).
 mutation: $(VENV)/.mutation

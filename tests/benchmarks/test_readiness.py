@@ -50,3 +50,17 @@ def test_a_lead_beyond_the_first_wake_up_starts_an_hour_ahead_on_time_and_costs_
     assert 3600 - 1800 * 1.6 - 60 < mean_early < 3600 - 600 * 0.6
     always, windowed = weekly_hours(readiness)
     assert always == 168.0 and 50.0 + 5 * 0.15 < windowed < 50.0 + 5 * 1.0
+
+
+def test_starts_first_seen_late_never_make_the_lead_longer_than_the_starts_took() -> None:
+    """A start first seen at the close, hours on, is timed by the last look that saw it STARTING (or not
+    at all): the lead learned from the same starts stays within seconds of the one learned on time."""
+    on_time = simulate_month(4, seed=3)
+    late = simulate_month(4, seed=3, seen_late=0.3)
+    assert late.on_time_percent == on_time.on_time_percent == 100.0
+    assert late.final_lead_seconds <= on_time.final_lead_seconds + 60.0
+    assert late.extra_seconds <= on_time.extra_seconds * 1.05
+
+
+def test_with_every_start_seen_late_nothing_is_measured_and_the_lead_is_the_default() -> None:
+    assert simulate_month(2, seed=1, seen_late=1.0).final_lead_seconds == 35 * 60.0
