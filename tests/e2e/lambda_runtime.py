@@ -143,13 +143,17 @@ class LambdaService:
         with self._lock:
             self.deleted = True
 
-    def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until every invocation so far has ended."""
+    def wait_idle(self, timeout: float = 900.0) -> None:
+        """Wait until every invocation so far has ended. Each ends at its own timeout, so the limit
+        only guards against a hang: on a busy machine an invocation may take minutes of wall time,
+        and a test that went on while one still ran would judge a world not yet settled."""
         limit = time.monotonic() + timeout
         with self._lock:
             threads = list(self._threads)
         for thread in threads:
             thread.join(max(0.0, limit - time.monotonic()))
+        still = sum(1 for thread in threads if thread.is_alive())
+        assert still == 0, f"{still} invocation(s) still running after {timeout:.0f} s\n{self.transcript()}"
 
     def startup_seconds_since(self, moment: float) -> float:
         """The time spent starting processes, summed over the invocations invoked since ``moment``."""

@@ -609,6 +609,9 @@ class Stack:
             for logical_id, body in self.template.scheduled_events(self.stack_id).items()
             if event_key in body
         }
+        # A deploy completes with its answer, while the answering invocation still ends (it gives back
+        # its resource's lease last): a schedule fires minutes later, never within that moment.
+        self.handler.lambda_service.wait_idle()
         for repair_event in events.values():
             self.handler.lambda_service.invoke_async(repair_event)
         self.handler.lambda_service.wait_idle()
