@@ -39,7 +39,7 @@ bench: $(VENV)/.dev
 interleavings: $(VENV)/.dev
 	RUNNING_MODEL_INTERLEAVING_SEEDS=$(or $(SEEDS),2000) python -m pytest -n 4 -q tests/handler/test_interleavings.py -k every_pair
 
-# Not part of make test: it takes about half an hour on two cores (see README, Development).
+# Not part of make test: it takes about an hour and a half on two cores (see README, Development).
 mutation: $(VENV)/.mutation
 	python mutation/run.py $(if $(TARGET),--target $(TARGET))
 
