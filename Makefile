@@ -60,9 +60,11 @@ integ-snapshot: $(VENV)/.dev
 clean:
 	rm -rf $(VENV) node_modules cdk.out
 
-$(VENV)/.runtime: requirements.txt
+# The library itself, editable: .venv/bin/running-model, and examples/*.py run without PYTHONPATH.
+$(VENV)/.runtime: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements.txt
+	$(PIP) --no-deps --editable .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

@@ -11,13 +11,24 @@ reports a wildcard resource as ``Resource::<resource>``, with intrinsics flatten
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
-from .compliance import PACKS, WILDCARD_RULE, Target, Wildcard, checkov_skips, nag_rules
+from .compliance import (
+    PACKS,
+    WAIVERS,
+    WILDCARD_RULE,
+    GuardTarget,
+    GuardWildcard,
+    Target,
+    Waiver,
+    Wildcard,
+    checkov_skips,
+    nag_rules,
+)
 
 
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> str:
@@ -28,20 +39,26 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> str:
     return qualified
 
 
-def acknowledge_wildcard_resource(scope: IConstruct, resource: str, wildcard: Wildcard) -> str:
+def acknowledge_wildcard_resource(scope: IConstruct, resource: str, wildcard: Wildcard | GuardWildcard) -> str:
     """Acknowledge AwsSolutions-IAM5 for the wildcard ``resource`` on ``scope`` only; return the id."""
     finding = f"{WILDCARD_RULE}[Resource::{finding_text(Stack.of(scope).resolve(resource))}]"
     return acknowledge(scope, finding, wildcard.reason)
 
 
-def acknowledge_handler(targets: dict[Target, Iterable[IConstruct]], *, log_key: bool) -> None:
-    """Record every acknowledgement of compliance.py on the handler's own resources ``targets``."""
+def acknowledge_handler(
+    targets: Mapping[Target | GuardTarget, Iterable[IConstruct]],
+    *,
+    log_key: bool,
+    waivers: tuple[Waiver, ...] = WAIVERS,
+) -> None:
+    """Record every acknowledgement of compliance.py's ``waivers`` (the handler's, or GUARD_WAIVERS for
+    the guard's) on the resources ``targets``."""
     # AwsSolutions has none here: its only findings are the IAM5 wildcards, acknowledged where granted.
     for pack in PACKS:
-        for target, rule, reason in nag_rules(pack, log_key=log_key):
+        for target, rule, reason in nag_rules(pack, log_key=log_key, waivers=waivers):
             for scope in targets[target]:
                 acknowledge(scope, rule, reason)
-    for target, check, reason in checkov_skips(log_key=log_key):
+    for target, check, reason in checkov_skips(log_key=log_key, waivers=waivers):
         for scope in targets[target]:
             skip_checkov(scope, check, reason)
 

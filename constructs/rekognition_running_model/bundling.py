@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -24,7 +25,10 @@ HANDLER = "index.handler"
 HANDLER_FILE = "index.py"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+_SKIP_EVERYWHERE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyi", "py.typed")
+# The source root's __init__.py makes it importable as a package of the library (the CLI reads the
+# audit from it); Lambda imports index.py and guard.py as top-level modules and needs none.
+_SOURCE_ROOT_ONLY = frozenset({"__init__.py"})
 _PACKAGE = Path(__file__).resolve().parent
 # Found from this file, never from the working directory: installed first, then the repository.
 HANDLER_SOURCE_CANDIDATES = (_PACKAGE / "handler_src", _PACKAGE.parent.parent / "lambda")
@@ -47,18 +51,29 @@ class _CopyWithCrhelper:
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:
         output = Path(output_dir)
-        shutil.copytree(handler_source(), output, ignore=_SKIP, dirs_exist_ok=True)
+        source = handler_source()
+        shutil.copytree(source, output, ignore=_skip_in(source), dirs_exist_ok=True)
         spec = importlib.util.find_spec("crhelper")
         if spec is None or spec.origin is None:
             raise RuntimeError(f"crhelper is not installed: pip install crhelper=={CRHELPER_VERSION}")
         distribution = importlib.metadata.distribution("crhelper")
         check_crhelper_version(distribution.version)
-        shutil.copytree(Path(spec.origin).parent, output / "crhelper", ignore=_SKIP, dirs_exist_ok=True)
+        shutil.copytree(Path(spec.origin).parent, output / "crhelper", ignore=_SKIP_EVERYWHERE, dirs_exist_ok=True)
         for notice in ("LICENSE", "NOTICE"):
             found = [f for f in distribution.files or [] if f.name == notice]
             if found:
                 shutil.copyfile(Path(str(distribution.locate_file(found[0]))), output / "crhelper" / notice)
         return True
+
+
+def _skip_in(source: Path) -> Callable[[str, list[str]], set[str]]:
+    """What not to copy from the handler source: caches and typing files anywhere, the root's __init__.py."""
+
+    def skip(directory: str, names: list[str]) -> set[str]:
+        skipped = set(_SKIP_EVERYWHERE(directory, names))
+        return skipped | (_SOURCE_ROOT_ONLY & set(names)) if Path(directory) == source else skipped
+
+    return skip
 
 
 def check_crhelper_version(found: str) -> None:

@@ -1,9 +1,11 @@
-"""Every cdk-nag finding and checkov check that the handler's own resources acknowledge, and why.
+"""Every cdk-nag finding and checkov check that the handler's own resources acknowledge, and why; and
+those of the RunningModelGuard's own resources (GUARD_WAIVERS, GuardWildcard).
 
-This is the one list: the handler applies it (``acknowledgements.py``), the README lists it, and
-tests/static/test_nag.py and test_checkov.py check that each entry still matches a real finding.
-A finding that has a fix is not here: ``RunningModelHandler.configure`` offers it, and its entry
-applies only while the fix is not taken (``unless_log_key``).
+This is the one list: the handler and the guard apply it (``acknowledgements.py``), the README lists it,
+and tests/static/test_nag.py and test_checkov.py check that each entry still matches a real finding.
+A finding that has a fix is not here: ``RunningModelHandler.configure`` (and the guard's
+``log_encryption_key``) offers it, and its entry applies only while the fix is not taken
+(``unless_log_key``).
 """
 
 from __future__ import annotations
@@ -27,12 +29,20 @@ class Target(enum.Enum):
     POLICIES = "the policies of the handler's role and of its repair schedules' role"
 
 
+class GuardTarget(enum.Enum):
+    """Which of the RunningModelGuard's own resources an acknowledgement sits on."""
+
+    FUNCTION = "the guard's function"
+    LOG_GROUP = "the guard's log group"
+    POLICIES = "the policies of the guard's role and of its schedule's role"
+
+
 @dataclass(frozen=True)
 class Waiver:
-    """A finding the handler's ``target`` does not fix, with why: cdk-nag rule ids (pack-prefixed, as
-    cdk-nag names them) and checkov check ids."""
+    """A finding the handler's (or the guard's) ``target`` does not fix, with why: cdk-nag rule ids
+    (pack-prefixed, as cdk-nag names them) and checkov check ids."""
 
-    target: Target
+    target: Target | GuardTarget
     nag: tuple[str, ...]
     checkov: tuple[str, ...]
     reason: str
@@ -144,6 +154,68 @@ WAIVERS = (
 )
 
 
+# The guard's: its function, log group and policies. Its function has a reserved concurrency of 1, so
+# it passes LambdaConcurrency (and checkov's CKV_AWS_115) without a waiver.
+GUARD_WAIVERS = (
+    Waiver(
+        GuardTarget.FUNCTION,
+        nag=_rule("LambdaDLQ", HIPAA, NIST_800_53_R5),
+        checkov=("CKV_AWS_116",),
+        reason=(
+            "Nothing should process the guard's events a second time: its schedule invokes it asynchronously, "
+            "with retry_attempts=0 on the schedule and on the function, and each run surveys every model "
+            "afresh. A run that fails is followed by the next scheduled one, and a guard that stops reporting "
+            "is what its alarm_not_reporting() alarm is for; a dead-letter queue would only keep schedule "
+            "events that carry nothing but their scheduled time."
+        ),
+    ),
+    Waiver(
+        GuardTarget.FUNCTION,
+        nag=_rule("LambdaInsideVPC", HIPAA, NIST_800_53_R5),
+        checkov=("CKV_AWS_117",),
+        reason=(
+            "The guard reaches nothing inside a VPC: it calls the public endpoints of Rekognition in its own "
+            "region and of CloudFormation in the region of each owner's stack, signed and over TLS. In a VPC it "
+            "would need a NAT gateway, or an interface endpoint for each service and a way to every owner's "
+            "region, to reach the same endpoints."
+        ),
+    ),
+    Waiver(
+        GuardTarget.FUNCTION,
+        nag=(),
+        checkov=("CKV_AWS_173",),
+        reason=(
+            "The environment holds no secret: whether the guard may stop FORGOTTEN and UNMANAGED models, two "
+            "flags that are in the template too. Lambda encrypts environment variables at rest with an AWS "
+            "managed key."
+        ),
+    ),
+    Waiver(
+        GuardTarget.POLICIES,
+        nag=_rule("IAMNoInlinePolicy", HIPAA, NIST_800_53_R5),
+        checkov=(),
+        reason=(
+            "The statements are written for this one role: they name the guard's own function and the reads "
+            "(and the stops it is configured for) of this account's model versions and stacks, so there is "
+            "nothing to reuse. As inline policies they cannot be attached to another principal, are versioned "
+            "and rolled back with the stack's template, and are deleted with the role."
+        ),
+    ),
+    Waiver(
+        GuardTarget.LOG_GROUP,
+        nag=_rule("CloudWatchLogGroupEncrypted", HIPAA, NIST_800_53_R5),
+        checkov=("CKV_AWS_158",),
+        unless_log_key=True,
+        reason=(
+            "CloudWatch Logs encrypts every log group at rest. The guard logs the model versions it finds "
+            "FORGOTTEN or UNMANAGED, the stacks and logical ids that own them, the stops it makes with their "
+            "reasons, and its counts; never an image or an inference. To encrypt with a KMS key of yours, pass "
+            "RunningModelGuard(..., log_encryption_key=key)."
+        ),
+    ),
+)
+
+
 class Wildcard(enum.Enum):
     """Why each wildcard resource of the handler's role (AwsSolutions-IAM5) cannot be narrower."""
 
@@ -177,25 +249,62 @@ class Wildcard(enum.Enum):
         return str(self.value)
 
 
+class GuardWildcard(enum.Enum):
+    """Why each wildcard resource of the guard's role (AwsSolutions-IAM5) cannot be narrower."""
+
+    DESCRIBE_PROJECTS = (
+        "rekognition:DescribeProjects has no resource-level permission (the Service Authorization Reference "
+        "lists no resource type for it), so only Resource '*' allows it; the guard calls it to list every "
+        "project of its region, which it must watch whoever created them. Read-only."
+    )
+    PROJECTS = (
+        "The guard lists the versions of every project of its account and region (DescribeProjectVersions is "
+        "authorized on the project ARN), including projects no stack declares: finding models that nobody "
+        "declares is its purpose. Read-only, this account and region only."
+    )
+    MODEL_VERSIONS = (
+        "The guard reads the owner tags of every billed model version of its account and region, including "
+        "versions no stack declares, and (only when stop_forgotten or stop_unmanaged is set) stops the ones "
+        "it finds FORGOTTEN or UNMANAGED and removes stale running-model:* registrations (a condition allows "
+        "no other tag key); none of these versions is known at synth time. This account and region only."
+    )
+    STACKS = (
+        "The guard asks CloudFormation whether each owner registered on a model version is still a resource "
+        "of its stack. Owners' stacks are named in tags at deploy time and may be in any region (a stack "
+        "may run a model of another region), so only this account's stack ARNs in every region can be "
+        "named. Read-only: DescribeStacks and DescribeStackResource."
+    )
+
+    @property
+    def reason(self) -> str:
+        return str(self.value)
+
+
 WILDCARD_RULE = f"{AWS_SOLUTIONS}-IAM5"
 
 
-def nag_rules(pack: str, *, log_key: bool = False) -> list[tuple[Target, str, str]]:
-    """(target, rule id, reason) of each acknowledgement of ``pack`` beyond the IAM5 wildcards."""
+def nag_rules(
+    pack: str, *, log_key: bool = False, waivers: tuple[Waiver, ...] = WAIVERS
+) -> list[tuple[Target | GuardTarget, str, str]]:
+    """(target, rule id, reason) of each acknowledgement of ``pack`` beyond the IAM5 wildcards, of the
+    handler's ``waivers`` (or the guard's, GUARD_WAIVERS)."""
     return [
         (waiver.target, rule, waiver.reason)
-        for waiver in WAIVERS
+        for waiver in waivers
         if waiver.applies(log_key=log_key)
         for rule in waiver.nag
         if rule.startswith(f"{pack}-")
     ]
 
 
-def checkov_skips(*, log_key: bool = False) -> list[tuple[Target, str, str]]:
-    """(target, check id, reason) of each checkov check skipped on the handler's resources."""
+def checkov_skips(
+    *, log_key: bool = False, waivers: tuple[Waiver, ...] = WAIVERS
+) -> list[tuple[Target | GuardTarget, str, str]]:
+    """(target, check id, reason) of each checkov check skipped on the handler's resources (or, with
+    GUARD_WAIVERS, the guard's)."""
     return [
         (waiver.target, check, waiver.reason)
-        for waiver in WAIVERS
+        for waiver in waivers
         if waiver.applies(log_key=log_key)
         for check in waiver.checkov
     ]

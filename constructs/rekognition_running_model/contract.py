@@ -58,7 +58,9 @@ TAG_PREFIX = "running-model:"
 # request; the handler counts each repair it makes in this CloudWatch metric (embedded metric
 # format), per model version.
 REPAIR_EVENT = "RunningModelRepair"
-REPAIRS_NAMESPACE = "RekognitionRunningModel"
+# The namespace of every metric the library publishes: the repairs, and the guard's counts.
+METRICS_NAMESPACE = "RekognitionRunningModel"
+REPAIRS_NAMESPACE = METRICS_NAMESPACE
 REPAIRS_METRIC = "Repairs"
 METRIC_DIMENSION_PROJECT = "ProjectName"
 METRIC_DIMENSION_VERSION = "VersionName"
@@ -77,3 +79,15 @@ PROP_SCHEDULE = "Schedule"
 WINDOW_EVENT = "RunningModelWindow"
 WAKE_AHEAD_MINUTES = 60
 WAKE_STEP_MINUTES = 5
+
+# The RunningModelGuard: its function's environment says which stops it may make ("true" or "false";
+# without them it only reads), its EventBridge Scheduler schedule invokes it with
+# {GUARD_EVENT: {"ScheduledTime": ...}}, and each run publishes these counts in METRICS_NAMESPACE
+# (embedded metric format, no dimensions: there is one guard per account and region).
+GUARD_STOP_FORGOTTEN_ENV = "GUARD_STOP_FORGOTTEN"
+GUARD_STOP_UNMANAGED_ENV = "GUARD_STOP_UNMANAGED"
+GUARD_EVENT = "RunningModelGuard"
+GUARD_FORGOTTEN_MODELS_METRIC = "ForgottenModels"
+GUARD_UNMANAGED_MODELS_METRIC = "UnmanagedModels"
+GUARD_FORGOTTEN_UNITS_METRIC = "ForgottenInferenceUnits"
+GUARD_STOPPED_METRIC = "ModelsStopped"

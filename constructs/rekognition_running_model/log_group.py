@@ -10,14 +10,22 @@ from constructs import Construct
 
 # What CloudWatch Logs needs of a log group's KMS key, as the CloudWatch Logs User Guide states it.
 LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-# Names of encrypted handler log groups start with this, then the stack name and the stack id's uuid.
+# Names of encrypted handler log groups start with this, then the stack name and the stack id's uuid;
+# those of the RunningModelGuard's with GUARD_NAME_PREFIX.
 NAME_PREFIX = "/rekognition-running-model"
+GUARD_NAME_PREFIX = "/rekognition-running-model-guard"
 
 
 def handler_log_group(
-    scope: Construct, id: str, *, encryption_key: kms.IKey | None, retention: logs.RetentionDays
+    scope: Construct,
+    id: str,
+    *,
+    encryption_key: kms.IKey | None,
+    retention: logs.RetentionDays,
+    name_prefix: str = NAME_PREFIX,
 ) -> logs.LogGroup:
-    """A log group kept when the stack is deleted; encrypted with ``encryption_key`` if given.
+    """A log group kept when the stack is deleted; encrypted with ``encryption_key`` if given (and then
+    named ``<name_prefix>/<stack name>/<uuid of the stack id>``).
 
     A ``kms.Key`` of the same stack gets the key policy statement CloudWatch Logs needs, for this log
     group only; any other key's policy is left as it is (it cannot be changed from here).
@@ -28,7 +36,7 @@ def handler_log_group(
     # The key policy names the log group, and the log group names the key: a name made from the
     # stack alone breaks that cycle. The stack id's uuid keeps the name unique when a deleted stack
     # (whose log group is retained) is deployed again under the same name.
-    name = Fn.join("/", [NAME_PREFIX, stack.stack_name, Fn.select(2, Fn.split("/", stack.stack_id))])
+    name = Fn.join("/", [name_prefix, stack.stack_name, Fn.select(2, Fn.split("/", stack.stack_id))])
     log_group = logs.LogGroup(
         scope,
         id,

@@ -56,6 +56,26 @@ class MetricOptions(TypedDict, total=False):
 
 OPTION_NAMES = frozenset(MetricOptions.__annotations__)
 
+
+class AlarmOptions(TypedDict, total=False):
+    """The options of ``cloudwatch.CreateAlarmOptions``, as keyword arguments of the ``alarm_*`` methods.
+
+    Each ``alarm_*`` method documents its own defaults; any option given wins over them.
+    """
+
+    actions_enabled: bool
+    alarm_description: str
+    alarm_name: str
+    comparison_operator: cloudwatch.ComparisonOperator
+    datapoints_to_alarm: int
+    evaluate_low_sample_count_percentile: str
+    evaluation_periods: int
+    threshold: float
+    treat_missing_data: cloudwatch.TreatMissingData
+
+
+ALARM_OPTION_NAMES = frozenset(AlarmOptions.__annotations__)
+
 # The statistic the guide names as valid (and recommends) for each metric.
 DEFAULT_STATISTICS: dict[str, str] = {
     IN_SERVICE_INFERENCE_UNITS: cloudwatch.Stats.AVERAGE,
@@ -90,6 +110,29 @@ def repairs_metric(version: ModelVersionArn, region: str, options: Mapping[str, 
         statistic=cloudwatch.Stats.SUM,
         options=options,
     )
+
+
+def guard_metric(
+    metric_name: str, *, region: str, statistic: str, period: Duration, options: Mapping[str, Any]
+) -> cloudwatch.Metric:
+    """A count the RunningModelGuard publishes (embedded metric format, no dimensions, in its ``region``);
+    ``options`` win over the defaults."""
+    _check_options(options)
+    defaults: dict[str, Any] = {"statistic": statistic, "period": period, "region": region}
+    return cloudwatch.Metric(namespace=contract.METRICS_NAMESPACE, metric_name=metric_name, **{**defaults, **options})
+
+
+def check_alarm_options(method: str, options: Mapping[str, Any]) -> None:
+    """Refuse any option that is not one of cloudwatch.CreateAlarmOptions', naming the option meant."""
+    unknown = sorted(set(options) - ALARM_OPTION_NAMES)
+    if unknown:
+        known = ", ".join(sorted(ALARM_OPTION_NAMES))
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, ALARM_OPTION_NAMES, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            hints.append(f"unknown option {name!r}; {hint}options are those of cloudwatch.CreateAlarmOptions: {known}")
+        raise TypeError(f"{method}(): {'; '.join(hints)}")
 
 
 def _version_metric(

@@ -12,6 +12,10 @@ from . import contract
 # Shorter timeouts leave the handler no time to look, clean up and answer: it gives up 90 s before.
 SERVICE_TIMEOUT_MIN_SECONDS = 300
 REPAIR_EVERY_MAX_MINUTES = 1440
+# The RunningModelGuard's schedule: a run every 5 minutes at most often (a survey of a large account
+# takes a while), once a day at least (its alarms look back over two runs).
+GUARD_EVERY_MIN_MINUTES = 5
+GUARD_EVERY_MAX_MINUTES = 1440
 _VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 _PROJECT_ARN = re.compile(contract.PROJECT_ARN_PATTERN)
 
@@ -86,6 +90,28 @@ def problems_with(
                     "minutes (CloudFormation waits at most 60 minutes for a custom resource)",
                 )
             )
+    return problems
+
+
+def guard_problems(*, every: object, stop_forgotten: object, stop_unmanaged: object) -> list[str]:
+    """The RunningModelGuard's problems, one line each: the property, what it received, what is allowed."""
+    problems = []
+    if not isinstance(every, Duration) or every.is_unresolved():
+        problems.append(problem("every", repr(every), "a Duration of whole minutes, e.g. Duration.hours(1)"))
+    else:
+        minutes = every.to_milliseconds() / 60_000
+        if minutes != int(minutes) or not GUARD_EVERY_MIN_MINUTES <= minutes <= GUARD_EVERY_MAX_MINUTES:
+            problems.append(
+                problem(
+                    "every",
+                    every.to_human_string(),
+                    f"whole minutes from {GUARD_EVERY_MIN_MINUTES} to {GUARD_EVERY_MAX_MINUTES} (1 day), "
+                    "e.g. Duration.hours(1) or Duration.minutes(15)",
+                )
+            )
+    for name, value in (("stop_forgotten", stop_forgotten), ("stop_unmanaged", stop_unmanaged)):
+        if not isinstance(value, bool):
+            problems.append(problem(name, repr(value), "True or False"))
     return problems
 
 

@@ -7,8 +7,10 @@ on one model, rollbacks and a deleted handler:
 - value: the RequestId of that resource's latest Create or Update, then ``idle`` while the
   resource does not want the version running (outside its running windows, or on its way out),
   then ``stopping:<epoch second>`` while one of its invocations may be stopping the version (until
-  that invocation times out at the latest), then ``stack/logical id`` for people reading the tags in
-  the console.
+  that invocation times out at the latest), then ``stack:<region>/<stack uuid>``, which with the
+  version's account and partition gives back the StackId (so that an audit can ask CloudFormation
+  about the owner for certain, see audit.py), then ``stack/logical id`` for people reading the tags
+  in the console. Registrations made before the ``stack:`` word lack it and are still read.
 
 A Create or Update registers before it starts or adopts the model; a Delete removes its own
 tag and stops the model only when no other owner wants it running (an idle owner does not).
@@ -23,21 +25,28 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .contract import TAG_PREFIX
+from .contract import PROJECT_VERSION_ARN_PATTERN, TAG_PREFIX
 
 # Rekognition's limits: 50 tags a resource, values of at most 256 characters.
 TAG_LIMIT = 50
 _VALUE_LIMIT = 256
 _HASH_LENGTH = 32
 OWNER_TAG_PREFIX = TAG_PREFIX + "owner:"
+_STACK_ID = re.compile(
+    r"^arn:[a-z\d-]+:cloudformation:(?P<region>[a-z\d-]+):\d{12}:stack/[^/]+/(?P<uuid>[A-Za-z0-9-]+)$"
+)
+_VERSION_ARN = re.compile(PROJECT_VERSION_ARN_PATTERN)
 # The second word of an idle owner's tag value (the stack/logical id that follows always holds a "/").
 _IDLE = "idle"
 # The word that marks an owner whose invocation may be stopping the version, and until when.
 _STOPPING = "stopping:"
+# The word that locates the owner's stack: its region and the unique id that ends its StackId.
+_STACK = "stack:"
 
 
 @dataclass(frozen=True)
@@ -62,11 +71,48 @@ class Owner:
         resource holds the version but does not want it running now (outside its windows);
         ``stopping_until``: an invocation of it may be stopping the version until then (epoch
         seconds; the owner is then idle too)."""
-        stack_name = self.stack_id.split("/")[1] if self.stack_id.count("/") >= 2 else self.stack_id
         marker = f" {_IDLE}" if idle or stopping_until is not None else ""
         if stopping_until is not None:
             marker += f" {_STOPPING}{math.ceil(stopping_until)}"
-        return f"{request_id}{marker} {stack_name}/{self.logical_id}"[:_VALUE_LIMIT]
+        locator = f" {_STACK}{self._locator}" if self._locator else ""
+        return f"{request_id}{marker}{locator} {self.label}"[:_VALUE_LIMIT]
+
+    @property
+    def label(self) -> str:
+        """``stack name/logical id``, as people read the owner."""
+        stack_name = self.stack_id.split("/")[1] if self.stack_id.count("/") >= 2 else self.stack_id
+        return f"{stack_name}/{self.logical_id}"
+
+    @property
+    def _locator(self) -> str:
+        """``region/stack uuid`` of a StackId
+        (``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>``); empty for anything else."""
+        match = _STACK_ID.match(self.stack_id)
+        return f"{match['region']}/{match['uuid']}" if match else ""
+
+    @classmethod
+    def registered(cls, key: str, value: str, version_arn: str) -> Owner | None:
+        """The owner that the tag ``key: value`` on ``version_arn`` registers, when the tag says so for
+        certain: it carries the stack's locator and label, and they hash to ``key``. None otherwise
+        (a registration made before the locator, or a value cut short)."""
+        words = value.split(" ")
+        locators = [word[len(_STACK) :] for word in words[1:] if word.startswith(_STACK)]
+        version = _VERSION_ARN.match(version_arn)
+        if not locators or version is None or "/" not in words[-1] or "/" not in locators[0]:
+            return None
+        region, stack_uuid = locators[0].split("/", 1)
+        stack_name, logical_id = words[-1].split("/", 1)
+        stack_id = (
+            f"arn:{version['partition']}:cloudformation:{region}:{version['account']}:stack/{stack_name}/{stack_uuid}"
+        )
+        owner = cls(stack_id, logical_id)
+        return owner if owner.key == key else None
+
+
+def label_of(value: str) -> str:
+    """The ``stack/logical id`` a tag value names for people (its last word), or "" if it names none."""
+    last = value.rsplit(" ", 1)[-1]
+    return last if " " in value and "/" in last and not last.startswith(_STACK) else ""
 
 
 def request_of(value: str) -> str:

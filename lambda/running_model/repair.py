@@ -23,7 +23,6 @@ properties the event carries, as long as its owner tag is there and its request 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -32,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import contract, lead_time
+from . import contract, emf, lead_time
 from .decision import BILLABLE, RUNNING, STARTING, STOPPED_STATE, Desired, Observation, Verb
 from .holding import Holding
 from .ledger import Ledger, LedgerError, ResourceRecord
@@ -234,22 +233,13 @@ class Repairer:
 def repairs_metric_line(version: ModelVersion, *, found: str, now: float) -> str:
     """One repair as a CloudWatch embedded-metric-format log line: CloudWatch Logs turns it into a
     count of REPAIRS_METRIC per version, with no PutMetricData permission needed."""
-    return json.dumps(
-        {
-            "_aws": {
-                "Timestamp": int(now * 1000),
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": contract.REPAIRS_NAMESPACE,
-                        "Dimensions": [[contract.METRIC_DIMENSION_PROJECT, contract.METRIC_DIMENSION_VERSION]],
-                        "Metrics": [{"Name": contract.REPAIRS_METRIC, "Unit": "Count"}],
-                    }
-                ],
-            },
+    return emf.metric_line(
+        contract.REPAIRS_NAMESPACE,
+        {contract.REPAIRS_METRIC: 1},
+        now=now,
+        dimensions={
             contract.METRIC_DIMENSION_PROJECT: version.project,
             contract.METRIC_DIMENSION_VERSION: version.version,
-            contract.REPAIRS_METRIC: 1,
-            "Found": found,
-            "ModelVersionArn": version.arn,
-        }
+        },
+        properties={"Found": found, "ModelVersionArn": version.arn},
     )

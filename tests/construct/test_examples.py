@@ -26,9 +26,11 @@ def test_the_readme_shows_every_example_as_it_is() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_the_example_synthesizes_a_running_model(example: Path, tmp_path: Path) -> None:
-    # As a user's app with the library installed: the library is on the path, nothing else of ours.
-    env = {**os.environ, "CDK_OUTDIR": str(tmp_path), "PYTHONPATH": str(ROOT / "constructs")}
+    # As `.venv/bin/python examples/NAME.py` runs it: the library installed (make synth installs the
+    # clone, editable), nothing of ours on PYTHONPATH.
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
     env.pop("CDK_CONTEXT_JSON", None)
+    env.pop("PYTHONPATH", None)
     result = subprocess.run(
         [sys.executable, str(example)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
     )

@@ -45,11 +45,18 @@ def synthesize(outdir: Path) -> SynthesizedFunction:
     """Synthesize the example app into ``outdir`` as the CDK CLI would, and find its handler."""
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": "{}"}
     subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, check=True, capture_output=True)
-    template = json.loads((outdir / f"{STACK}.template.json").read_text())
+    return function_in(outdir, STACK)
+
+
+def function_in(outdir: Path, stack: str, handler: str | None = None) -> SynthesizedFunction:
+    """The function of ``stack`` synthesized in ``outdir``: its only one, or the one whose Handler is ``handler``."""
+    template = json.loads((outdir / f"{stack}.template.json").read_text())
     ((logical_id, function),) = [
-        (k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"
+        (k, v)
+        for k, v in template["Resources"].items()
+        if v["Type"] == "AWS::Lambda::Function" and handler in (None, v["Properties"]["Handler"])
     ]
-    manifest = json.loads((outdir / f"{STACK}.assets.json").read_text())
+    manifest = json.loads((outdir / f"{stack}.assets.json").read_text())
     key = function["Properties"]["Code"]["S3Key"]
     (asset,) = [
         outdir / entry["source"]["path"]

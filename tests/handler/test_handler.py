@@ -594,7 +594,8 @@ def test_a_create_registers_its_resource_on_the_model_before_starting_it(world: 
     assert operations.index("TagResource") < operations.index("StartProjectVersion")
     (key,) = world.rekognition.tags(ARN)
     assert key.startswith("running-model:owner:")
-    assert world.rekognition.tags(ARN)[key] == f"{request['RequestId']} RunningModelTest/Detector"
+    locator = "stack:eu-west-1/5b1c1c80-0000-11f0-9e7a-0a1b2c3d4e5f"
+    assert world.rekognition.tags(ARN)[key] == f"{request['RequestId']} {locator} RunningModelTest/Detector"
 
 
 def test_sixty_requests_in_progress_add_nothing_to_the_functions_resource_policy(world: World) -> None:

@@ -1,4 +1,5 @@
-"""checkov finds nothing in the example app's template, nor with the handler's logs encrypted (examples/nag_checks.py).
+"""checkov finds nothing in the example app's template, nor with the handler's logs encrypted (examples/nag_checks.py),
+nor beside a RunningModelGuard (examples/guard.py).
 
 Each check the construct does not pass is skipped in its own resource's ``Metadata: checkov: skip``
 with its reason, so users' own checkov runs pass too; compliance.py lists them all, and no
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from rekognition_running_model.compliance import Target, checkov_skips
+from rekognition_running_model.compliance import GUARD_WAIVERS, GuardTarget, Target, checkov_skips
 from rekognition_running_model.handler import RunningModelHandler
 
 from support.paths import ROOT
@@ -30,6 +31,14 @@ CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"
 TEMPLATES = {
     "example app": (ROOT / "app.py", "RunningModelExample.template.json", False),
     "log key": (ROOT / "examples" / "nag_checks.py", "Checked.template.json", True),
+    "guard": (ROOT / "examples" / "guard.py", "Guarded.template.json", False),
+}
+# name -> the logical id prefix of the RunningModelGuard's resources in that template (its construct id)
+GUARDS = {"guard": "Guard"}
+GUARD_TYPES = {
+    GuardTarget.FUNCTION: "AWS::Lambda::Function",
+    GuardTarget.LOG_GROUP: "AWS::Logs::LogGroup",
+    GuardTarget.POLICIES: "AWS::IAM::Policy",
 }
 TYPES = {
     Target.FUNCTION: "AWS::Lambda::Function",
@@ -120,11 +129,26 @@ def expected_skips(name: str, template: dict[str, Any]) -> list[Result]:
         ]
         for target in Target
     }
-    return [
+    skips = [
         Result(name, check, resource, reason)
         for target, check, reason in checkov_skips(log_key=log_key)
         for resource in handler[target]
     ]
+    if name in GUARDS:
+        guard = {
+            target: [
+                f"{resource['Type']}.{logical_id}"
+                for logical_id, resource in template["Resources"].items()
+                if logical_id.startswith(GUARDS[name]) and resource["Type"] == GUARD_TYPES[target]
+            ]
+            for target in GuardTarget
+        }
+        skips += [
+            Result(name, check, resource, reason)
+            for target, check, reason in checkov_skips(log_key=log_key, waivers=GUARD_WAIVERS)
+            for resource in guard[target]
+        ]
+    return skips
 
 
 def test_checkov_finds_nothing_that_is_not_skipped(scanned: tuple[Any, list[Result], list[Result]]) -> None:
@@ -152,4 +176,4 @@ def test_every_skip_matches_a_real_finding(scanned: tuple[Any, list[Result], lis
 def test_the_log_key_fixes_the_log_group_finding(scanned: tuple[Any, list[Result], list[Result]]) -> None:
     _, _, skipped = scanned
     log_group_skips = {(r.template, r.check) for r in skipped if r.resource.startswith("AWS::Logs::LogGroup.")}
-    assert log_group_skips == {("example app", "CKV_AWS_158")}
+    assert log_group_skips == {("example app", "CKV_AWS_158"), ("guard", "CKV_AWS_158")}

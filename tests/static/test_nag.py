@@ -18,22 +18,27 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Validations
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
 
-from rekognition_running_model import RunningModel, RunningSchedule, RunningWindow
+from rekognition_running_model import RunningModel, RunningModelGuard, RunningSchedule, RunningWindow
 from rekognition_running_model.acknowledgements import finding_text
 from rekognition_running_model.compliance import (
     AWS_SOLUTIONS,
+    GUARD_WAIVERS,
     HIPAA,
     NIST_800_53_R5,
     PACKS,
     WAIVERS,
+    GuardTarget,
+    GuardWildcard,
     Target,
     Wildcard,
     nag_rules,
@@ -87,9 +92,11 @@ def check(app: cdk.App) -> Report:
 
 def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
     """An app with a stack of several kinds of RunningModel (with and without drift repair, running
-    windows), and one in a stack with a concrete environment.
+    windows), one in a stack with a concrete environment, and one beside a RunningModelGuard whose alarms
+    go to an encrypted topic.
 
-    With ``log_keys``, each stack's handler is configured first: with a key of the stack, and with an imported key.
+    With ``log_keys``, each stack's handler is configured first: with a key of the stack, and with an imported key;
+    the guard gets a key of its stack too, and may stop both FORGOTTEN and UNMANAGED models.
     """
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Inference")
@@ -124,6 +131,20 @@ def user_app(outdir: Path, *, log_keys: bool = False) -> cdk.App:
     token = cdk.CfnParameter(stack, "ModelArn").value_as_string
     RunningModel(stack, "FromParameter", project_version_arn=token, timeout=cdk.Duration.minutes(30))
     RunningModel(placed, "Model", project_version_arn=version_arn("placed", "v1"), repair_every=cdk.Duration.hours(1))
+    guarded = cdk.Stack(app, "Guarded")
+    RunningModel(guarded, "Model", project_version_arn=version_arn("guarded", "v1"))
+    guard = RunningModelGuard(
+        guarded,
+        "Guard",
+        stop_forgotten=log_keys,
+        stop_unmanaged=log_keys,
+        log_encryption_key=kms.Key(guarded, "GuardLogKey", enable_key_rotation=True) if log_keys else None,
+    )
+    alarms_key = kms.Key(guarded, "AlarmsKey", enable_key_rotation=True)
+    alarms_key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+    topic = sns.Topic(guarded, "Alarms", master_key=alarms_key, enforce_ssl=True)
+    for alarm in (guard.alarm_forgotten(), guard.alarm_unmanaged(), guard.alarm_not_reporting()):
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
     return app
 
 
@@ -260,8 +281,51 @@ def test_the_acknowledgements_are_those_compliance_py_lists(tmp_path: Path, stac
     assert all(path.startswith(f"{stack_name}/{HANDLER}/") for path, _, _ in recorded)
 
 
+@pytest.mark.parametrize("log_keys", [False, True], ids=["default guard", "guard with a log key and stops"])
+def test_the_guards_acknowledgements_are_those_compliance_py_lists(tmp_path: Path, log_keys: bool) -> None:
+    stack = user_app(tmp_path, log_keys=log_keys).node.find_child("Guarded")
+    guard = stack.node.find_child("Guard")
+    assert isinstance(guard, RunningModelGuard)
+    targets = {
+        GuardTarget.FUNCTION: [guard.function.node.path],
+        GuardTarget.LOG_GROUP: [guard.log_group.node.path],
+        GuardTarget.POLICIES: [
+            guard.role.node.find_child("DefaultPolicy").node.path,
+            guard.node.find_child("SchedulerRole").node.find_child("DefaultPolicy").node.path,
+        ],
+    }
+    expected = {
+        (path, f"{pack}::{rule}", reason)
+        for pack in PACKS
+        for target, rule, reason in nag_rules(pack, log_key=log_keys, waivers=GUARD_WAIVERS)
+        for path in targets[target]
+    }
+    recorded = {entry for entry in acknowledgements(stack) if entry[0].startswith("Guarded/Guard/")}
+    wildcards = {entry for entry in recorded if entry[1].startswith(f"{AWS_SOLUTIONS}::{AWS_SOLUTIONS}-IAM5[")}
+    assert recorded - wildcards == expected
+    assert {reason for _, _, reason in wildcards} == {wildcard.reason for wildcard in GuardWildcard}
+    others = {path for path, _, _ in acknowledgements(stack)} - {path for path, _, _ in recorded}
+    assert all(path.startswith(f"Guarded/{HANDLER}/") for path in others), "nothing on the user's own resources"
+
+
+def test_the_guards_acknowledged_wildcards_are_the_expected_ones(tmp_path: Path) -> None:
+    """DescribeProjects' '*', the region's projects and versions, and every region's stacks of the account."""
+    stack = user_app(tmp_path).node.find_child("Guarded")
+    rules = sorted(
+        rule
+        for path, rule, _ in acknowledgements(stack)
+        if path.startswith("Guarded/Guard/") and rule.startswith(WILDCARD_PREFIX)
+    )
+    assert rules == [
+        f"{WILDCARD_PREFIX}*]",
+        f"{WILDCARD_PREFIX}arn:<AWS::Partition>:cloudformation:*:<AWS::AccountId>:stack/*/*]",
+        f"{WILDCARD_PREFIX}arn:<AWS::Partition>:rekognition:<AWS::Region>:<AWS::AccountId>:project/*/version/*/*]",
+        f"{WILDCARD_PREFIX}arn:<AWS::Partition>:rekognition:<AWS::Region>:<AWS::AccountId>:project/*]",
+    ]
+
+
 def test_each_waiver_says_why_and_names_real_rules() -> None:
-    for waiver in WAIVERS:
+    for waiver in WAIVERS + GUARD_WAIVERS:
         assert len(waiver.reason) > 150, waiver.reason
         assert waiver.nag or waiver.checkov
         for rule in waiver.nag:
@@ -269,13 +333,18 @@ def test_each_waiver_says_why_and_names_real_rules() -> None:
     encryption = [waiver for waiver in WAIVERS if waiver.unless_log_key]
     assert sorted(waiver.target.name for waiver in encryption) == ["LEDGER", "LOG_GROUP"]
     assert all("RunningModelHandler.configure" in waiver.reason for waiver in encryption), "the reason names the fix"
+    (guard_encryption,) = [waiver for waiver in GUARD_WAIVERS if waiver.unless_log_key]
+    assert guard_encryption.target is GuardTarget.LOG_GROUP
+    assert "RunningModelGuard(..., log_encryption_key=key)" in guard_encryption.reason
 
 
 def test_the_readme_lists_every_acknowledgement_and_checkov_skip() -> None:
     """The README's compliance table names each rule and check that compliance.py acknowledges."""
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("### Compliance") : readme.index("## Cost warning")]
-    listed = {name for waiver in WAIVERS for name in (*waiver.nag, *waiver.checkov)} | {f"{AWS_SOLUTIONS}-IAM5"}
+    listed = {name for waiver in WAIVERS + GUARD_WAIVERS for name in (*waiver.nag, *waiver.checkov)} | {
+        f"{AWS_SOLUTIONS}-IAM5"
+    }
     assert [name for name in sorted(listed) if name not in section] == []
 
 
@@ -296,7 +365,7 @@ def wildcard_resources(stack: cdk.Stack) -> set[tuple[str, str]]:
 WILDCARD_PREFIX = f"{AWS_SOLUTIONS}::{AWS_SOLUTIONS}-IAM5[Resource::"
 
 
-@pytest.mark.parametrize("stack_name", ["Inference", "Placed"])
+@pytest.mark.parametrize("stack_name", ["Inference", "Placed", "Guarded"])
 def test_each_acknowledgement_names_one_wildcard_of_the_policy_it_sits_on(tmp_path: Path, stack_name: str) -> None:
     stack = user_app(tmp_path).node.find_child(stack_name)
     assert isinstance(stack, cdk.Stack)
@@ -461,7 +530,7 @@ def test_cfn_lint_finds_nothing_in_a_user_apps_templates(tmp_path: Path) -> None
     user_app(tmp_path / "default").synth()
     user_app(tmp_path / "configured", log_keys=True).synth()
     templates = sorted(str(path) for path in tmp_path.glob("*/*.template.json"))
-    assert len(templates) == 4
+    assert len(templates) == 6
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     result = subprocess.run([cfn_lint, "--", *templates], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr

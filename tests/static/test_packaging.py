@@ -111,13 +111,19 @@ def test_the_wheel_holds_the_library_and_the_handler_and_nothing_else(wheel: Pat
     )
 
 
-def test_the_wheel_declares_bounded_dependencies_crhelper_pinned_without_boto3_or_node(wheel: Path) -> None:
+def test_the_wheel_declares_bounded_dependencies_crhelper_pinned_without_node(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (metadata_name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         metadata = Parser().parsestr(archive.read(metadata_name).decode())
     assert metadata["Name"] == "rekognition-running-model"
     requirements = sorted(metadata.get_all("Requires-Dist") or [])
-    assert requirements == ["aws-cdk-lib<3,>=2.275", "constructs<11,>=10", "crhelper==2.0.12", "croniter<8,>=7"]
+    assert requirements == [
+        "aws-cdk-lib<3,>=2.275",
+        "boto3<2,>=1.35",
+        "constructs<11,>=10",
+        "crhelper==2.0.12",
+        "croniter<8,>=7",
+    ]
 
 
 def test_the_wheel_carries_the_apache_license(wheel: Path) -> None:

@@ -54,7 +54,9 @@ def test_mypy_finds_a_type_error_in_the_library(tmp_path: Path) -> None:
 def test_the_handler_type_checks(tmp_path: Path) -> None:
     config = tmp_path / "handler-mypy.ini"
     config.write_text(HANDLER_CONFIG)
-    result = mypy("--config-file", str(config), "lambda/index.py", "lambda/running_model")
+    # As modules of mypy_path (lambda/), the way Lambda imports them: lambda/__init__.py makes the folder a
+    # package too, and the files named by path would be found under two module names.
+    result = mypy("--config-file", str(config), "-p", "index", "-p", "guard", "-p", "running_model")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -487,11 +487,13 @@ class FakeRekognition:
     def _describe_projects(self, params: dict[str, Any]) -> dict[str, Any]:
         names = _name_filter(params, "ProjectNames")
         projects = [p for p in self._projects.values() if names is None or p.name in names]
+        page, more = _page(projects, params)
         return {
             "ProjectDescriptions": [
                 {"ProjectArn": p.arn, "CreationTimestamp": p.created, "Status": "CREATED", "Feature": "CUSTOM_LABELS"}
-                for p in projects
-            ]
+                for p in page
+            ],
+            **more,
         }
 
     def _describe_project_versions(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -507,7 +509,8 @@ class FakeRekognition:
             if m.project_arn == project_arn and (names is None or m.version_name in names)
         ]
         models.sort(key=lambda m: m.created, reverse=True)  # latest first, as the API documents
-        return {"ProjectVersionDescriptions": [_describe(m) for m in models]}
+        page, more = _page(models, params)
+        return {"ProjectVersionDescriptions": [_describe(m) for m in page], **more}
 
     def _start_project_version(self, params: dict[str, Any]) -> dict[str, Any]:
         model = self._target(params)
@@ -728,6 +731,20 @@ def _name_filter(params: dict[str, Any], name: str) -> set[str] | None:
     return set(value)
 
 
+def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], dict[str, str]]:
+    """One page of ``items`` as the Describe* operations give it: MaxResults of 1 to 100 (default 100),
+    then a NextToken while more remain."""
+    size = params.get("MaxResults", _PAGE_LIMIT)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= _PAGE_LIMIT:
+        raise ApiError("InvalidParameterException", f"MaxResults must be 1 to {_PAGE_LIMIT}.")
+    token = params.get("NextToken", "page:0")
+    if not isinstance(token, str) or not token.startswith("page:") or not token[5:].isdigit():
+        raise ApiError("InvalidPaginationTokenException", "Invalid pagination token.")
+    start = int(token[5:])
+    more = {"NextToken": f"page:{start + size}"} if start + size < len(items) else {}
+    return items[start : start + size], more
+
+
 def _units(params: dict[str, Any]) -> tuple[int, int]:
     """(min, max) inference units of a start request; max defaults to min."""
     min_units = params.get("MinInferenceUnits")
@@ -758,6 +775,9 @@ def _describe(model: _Model) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------- HTTP
+
+
+_PAGE_LIMIT = 100
 
 
 class _QuietServer(ThreadingHTTPServer):
