@@ -7,6 +7,7 @@ moto for EventBridge and Lambda, an HTTPS endpoint for the answers).
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -125,7 +126,12 @@ def check_invariants(world: World) -> None:
         if request["RequestId"] in world.stack.delivered_twice:
             assert len({(a.status, a.body["PhysicalResourceId"]) for a in answers}) == 1, "conflicting answers"
         else:
-            assert len(answers) == 1, f"{request['RequestType']} was answered {len(answers)} times"
+            # One answer, though it may arrive more than once: a PUT whose reply is slower than its read
+            # timeout (a loaded machine) is sent again by urllib3's retry, as it would be to S3, which
+            # keeps the last of identical bodies. That nothing else sends a second answer is checked
+            # with the answers gated, in tests/handler/test_interleavings.py.
+            bodies = {json.dumps(answer.body, sort_keys=True) for answer in answers}
+            assert len(bodies) == 1, f"{request['RequestType']} was answered {len(bodies)} ways: {sorted(bodies)}"
         for answer in answers:
             assert len(answer.reason) <= REASON_LIMIT
             assert answer.status == "SUCCESS" or answer.reason, "a failure without a reason"
