@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 
 from running_model import audit, remedies
 from running_model.ownership import Owner
@@ -298,3 +299,60 @@ def test_the_start_times_stay_when_an_owner_registered_idle_since_the_survey(acc
     remedies.sweep(account.client, reports, stop_forgotten=True, stop_unmanaged=False)  # type: ignore[attr-defined]
     assert account.rekognition.status(arn) in {"STOPPING", "STOPPED"}, "an idle owner does not want it running"
     assert set(account.rekognition.tags(arn)) == {newcomer.key, "running-model:starts"}
+
+
+def test_a_versions_json_names_everything_the_survey_found(account: FakeAccount) -> None:
+    gone = account.stack("Gone", ["Model"])
+    arn = account.model("widgets", "v1", units=2)
+    owner = account.register(arn, gone, "Model", idle=True)
+    account.delete_stack(gone)
+    report = survey(account)["v1"]
+    assert report.as_json() == {
+        "project": "widgets",
+        "version": "v1",
+        "arn": arn,
+        "status": "RUNNING",
+        "minInferenceUnits": 2,
+        "maxInferenceUnits": 2,
+        "verdict": "FORGOTTEN",
+        "unitHoursPerDay": 48.0,
+        "costPerDay": None,
+        "owners": [
+            {
+                "tag": owner.key,
+                "stack": "Gone",
+                "stackId": gone,
+                "logicalId": "Model",
+                "wants": "idle",
+                "standing": "stale",
+                "reason": "stack deleted",
+            }
+        ],
+    }
+
+
+def test_an_owner_tag_that_names_no_stack_is_unknown_and_shown_without_one(account: FakeAccount) -> None:
+    arn = account.model("widgets", "v1")
+    account.rekognition.set_tags(arn, {"running-model:owner:0123456789abcdef0123456789abcdef": "req-1"})
+    (owner,) = survey(account)["v1"].owners
+    assert owner.as_json() | {"tag": None} == {
+        "tag": None,
+        "stack": None,
+        "stackId": None,
+        "logicalId": None,
+        "wants": "running",
+        "standing": "unknown",
+        "reason": "the registration does not locate its stack (made by an older handler)",
+    }
+
+
+def test_a_version_deleted_while_the_survey_runs_is_left_out_and_any_other_error_ends_the_survey(
+    account: FakeAccount,
+) -> None:
+    account.model("widgets", "v1")
+    account.model("widgets", "v2")
+    account.rekognition.inject_error("ListTagsForResource", "ResourceNotFoundException", count=1)
+    assert len(survey(account)) == 1
+    account.rekognition.inject_error("ListTagsForResource", "AccessDeniedException", count=1)
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        survey(account)
