@@ -250,17 +250,22 @@ def test_the_sweep_leaves_a_forgotten_model_running_when_a_stack_registered_sinc
     assert outcome.done == [f"left {arn} running: an owner registered since the survey wants it"]
 
 
-@pytest.mark.parametrize(("stop_forgotten", "stop_unmanaged"), [(False, False), (False, True), (True, False)])
+@pytest.mark.parametrize(
+    ("stop_forgotten", "stop_unmanaged"), [(False, False), (False, True), (True, False), (True, True)]
+)
 def test_the_sweep_stops_only_what_it_is_told_to(
     account: FakeAccount, stop_forgotten: bool, stop_unmanaged: bool
 ) -> None:
-    forgotten, _, _ = forgotten_model(account)
+    forgotten, _, live = forgotten_model(account)
     unmanaged = account.model("widgets", "v2")
+    held_idle = account.model("widgets", "v3")  # a live stack holds it idle: its own windows stop it
+    account.register(held_idle, live.stack_id, live.logical_id, idle=True)
     remedies.sweep(
         account.client, list(survey(account).values()), stop_forgotten=stop_forgotten, stop_unmanaged=stop_unmanaged
     )  # type: ignore[attr-defined]
     assert (account.rekognition.status(forgotten) == "RUNNING") is not stop_forgotten
     assert (account.rekognition.status(unmanaged) == "RUNNING") is not stop_unmanaged
+    assert account.rekognition.status(held_idle) == "RUNNING"
 
 
 def test_a_release_of_a_live_owner_is_refused_unless_forced(account: FakeAccount) -> None:
@@ -356,3 +361,10 @@ def test_a_version_deleted_while_the_survey_runs_is_left_out_and_any_other_error
     account.rekognition.inject_error("ListTagsForResource", "AccessDeniedException", count=1)
     with pytest.raises(ClientError, match="AccessDeniedException"):
         survey(account)
+
+
+def test_a_release_stops_the_model_when_the_only_other_live_owner_holds_it_idle(account: FakeAccount) -> None:
+    arn, stale, other = forgotten_model(account)
+    account.register(arn, other.stack_id, other.logical_id, idle=True)
+    plan = remedies.plan_release(survey(account)["v1"], "Gone/Model")
+    assert plan.owner.key == stale.key and plan.stop
