@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .model_version import ModelVersion
 from .ownership import Owner, is_idle, label_of, owners
 from .stacks import LIVE, STALE, UNKNOWN, StackLookups, Standing
 
@@ -132,19 +133,21 @@ def survey(
         status = str(description.get("Status", ""))
         if running_only and status not in BILLED_STATUSES:
             continue
-        arn = str(description["ProjectVersionArn"])
-        tags = _tags(rekognition, arn)
+        version = ModelVersion.from_arn(description["ProjectVersionArn"])
+        if version is None:  # not a model version's ARN: Rekognition lists none such
+            continue
+        tags = _tags(rekognition, version.arn)
         if tags is None:
             continue
         reports.append(
             VersionReport(
-                project=arn.split("/")[1],
-                version=arn.split("/")[3],
-                arn=arn,
+                project=version.project,
+                version=version.version,
+                arn=version.arn,
                 status=status,
                 min_units=description.get("MinInferenceUnits"),
                 max_units=description.get("MaxInferenceUnits"),
-                owners=tuple(_owner_report(key, value, arn, stacks) for key, value in sorted(owners(tags).items())),
+                owners=tuple(_owner_report(key, value, version, stacks) for key, value in sorted(owners(tags).items())),
             )
         )
         if progress is not None:
@@ -172,9 +175,9 @@ def _versions(rekognition: Any, project: str | None) -> Iterator[dict[str, Any]]
                 yield from versions_page.get("ProjectVersionDescriptions", [])
 
 
-def _owner_report(key: str, value: str, version_arn: str, stacks: StackLookups) -> OwnerReport:
+def _owner_report(key: str, value: str, version: ModelVersion, stacks: StackLookups) -> OwnerReport:
     label = label_of(value)
-    owner = Owner.registered(key, value, version_arn) or _found_by_name(key, label, version_arn, stacks)
+    owner = Owner.registered(key, value, version.arn) or _found_by_name(key, label, version.region, stacks)
     if owner is None:
         standing = Standing(UNKNOWN, "the registration does not locate its stack (made by an older handler)")
     else:
@@ -189,13 +192,13 @@ def _owner_report(key: str, value: str, version_arn: str, stacks: StackLookups) 
     )
 
 
-def _found_by_name(key: str, label: str, version_arn: str, stacks: StackLookups) -> Owner | None:
-    """A registration without the stack's locator: the live stack of its label's name in the version's
-    region, if that stack and the label's logical id hash to the tag's key (else None)."""
+def _found_by_name(key: str, label: str, region: str, stacks: StackLookups) -> Owner | None:
+    """A registration without the stack's locator: the live stack of its label's name in ``region`` (the
+    version's), if that stack and the label's logical id hash to the tag's key (else None)."""
     if "/" not in label:
         return None
     stack_name, logical_id = label.split("/", 1)
-    stack_id = stacks.find_by_name(stack_name, version_arn.split(":")[3])
+    stack_id = stacks.find_by_name(stack_name, region)
     if stack_id is None:
         return None
     owner = Owner(stack_id, logical_id)

@@ -30,7 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .contract import PROJECT_VERSION_ARN_PATTERN, TAG_PREFIX
+from .contract import TAG_PREFIX
+from .model_version import ModelVersion
 
 # Rekognition's limits: 50 tags a resource, values of at most 256 characters.
 TAG_LIMIT = 50
@@ -40,7 +41,6 @@ OWNER_TAG_PREFIX = TAG_PREFIX + "owner:"
 _STACK_ID = re.compile(
     r"^arn:[a-z\d-]+:cloudformation:(?P<region>[a-z\d-]+):\d{12}:stack/[^/]+/(?P<uuid>[A-Za-z0-9-]+)$"
 )
-_VERSION_ARN = re.compile(PROJECT_VERSION_ARN_PATTERN)
 # The second word of an idle owner's tag value (the stack/logical id that follows always holds a "/").
 _IDLE = "idle"
 # The word that marks an owner whose invocation may be stopping the version, and until when.
@@ -97,14 +97,12 @@ class Owner:
         (a registration made before the locator, or a value cut short)."""
         words = value.split(" ")
         locators = [word[len(_STACK) :] for word in words[1:] if word.startswith(_STACK)]
-        version = _VERSION_ARN.match(version_arn)
+        version = ModelVersion.from_arn(version_arn)
         if not locators or version is None or "/" not in words[-1] or "/" not in locators[0]:
             return None
         region, stack_uuid = locators[0].split("/", 1)
         stack_name, logical_id = words[-1].split("/", 1)
-        stack_id = (
-            f"arn:{version['partition']}:cloudformation:{region}:{version['account']}:stack/{stack_name}/{stack_uuid}"
-        )
+        stack_id = f"arn:{version.partition}:cloudformation:{region}:{version.account}:stack/{stack_name}/{stack_uuid}"
         owner = cls(stack_id, logical_id)
         return owner if owner.key == key else None
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TextIO
 
+from .. import contract
 from . import terminal
 from .aws import Aws
 from .errors import CliError
@@ -16,10 +17,7 @@ from .progress import Progress
 from .survey import ReleaseRefusedError, carry_out, new_outcome, plan_release, survey
 
 # A model version ARN, as the ProjectVersionArn shape of Rekognition's API has it.
-VERSION_ARN = re.compile(
-    r"^arn:[a-z\d-]+:rekognition:(?P<region>[a-z\d-]+):\d{12}:project/(?P<project>[a-zA-Z0-9_.\-]{1,255})"
-    r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
-)
+VERSION_ARN = re.compile(contract.PROJECT_VERSION_ARN_PATTERN)
 
 
 @dataclass(frozen=True)
