@@ -12,7 +12,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from . import contract, metrics
@@ -20,6 +19,7 @@ from .acknowledgements import acknowledge_handler, acknowledge_wildcard_resource
 from .bundling import RUNTIME, handler_code
 from .compliance import GUARD_WAIVERS, GuardTarget, GuardWildcard
 from .handler import LOG_RETENTION
+from .invocation import invoke, scheduler_role
 from .log_group import GUARD_NAME_PREFIX, handler_log_group
 from .metrics import AlarmOptions, MetricOptions
 from .validation import guard_problems
@@ -31,6 +31,8 @@ GUARD_HANDLER = "guard.handler"
 # the next run waiting (in Lambda's queue of asynchronous events) until this one ends.
 GUARD_TIMEOUT = Duration.minutes(5)
 DEFAULT_EVERY = Duration.hours(1)
+# What the schedule's event says of when it fired (EventBridge Scheduler fills it in).
+_SCHEDULED_TIME = scheduler.ContextAttribute.scheduled_time
 # The guard may remove only the handler's own tags (registrations), never a user's.
 _OWN_TAGS_ONLY = {"ForAllValues:StringLike": {"aws:TagKeys": [f"{contract.TAG_PREFIX}*"]}}
 
@@ -95,7 +97,6 @@ class RunningModelGuard(Construct):
                 "guard watches every model of its account and region, so declare one per region (in one stack)"
             )
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.every = every
         self.stop_forgotten = stop_forgotten
         self.stop_unmanaged = stop_unmanaged
@@ -136,31 +137,16 @@ class RunningModelGuard(Construct):
                 contract.GUARD_STOP_UNMANAGED_ENV: _flag(stop_unmanaged),
             },
         )
-        scheduler_role = iam.Role(
-            self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
-            description="Invokes the RunningModelGuard function on its schedule",
-        )
-        scheduler_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
-        )
+        role = scheduler_role(self, self.function, description="Invokes the RunningModelGuard function on its schedule")
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
             description=f"RunningModelGuard {self.node.path}: audit of the Rekognition Custom Labels models",
             schedule=scheduler.ScheduleExpression.rate(every),
-            target=scheduler_targets.LambdaInvoke(
+            target=invoke(
                 self.function,
-                input=scheduler.ScheduleTargetInput.from_object(
-                    {contract.GUARD_EVENT: {"ScheduledTime": scheduler.ContextAttribute.scheduled_time}}
-                ),
-                # The target would grant the function and its versions (function:*); the role holds a
-                # statement for the function alone.
-                role=scheduler_role.without_policy_updates(),
-                retry_attempts=0,
+                role,
+                {contract.GUARD_EVENT: {"ScheduledTime": scheduler.ContextAttribute.scheduled_time}},
             ),
         )
         acknowledge_handler(
@@ -169,7 +155,7 @@ class RunningModelGuard(Construct):
                 GuardTarget.LOG_GROUP: [self.log_group],
                 GuardTarget.POLICIES: [
                     self.role.node.find_child("DefaultPolicy"),
-                    scheduler_role.node.find_child("DefaultPolicy"),
+                    role.node.find_child("DefaultPolicy"),
                 ],
             },
             log_key=log_encryption_key is not None,

@@ -14,7 +14,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from . import contract
@@ -22,6 +21,7 @@ from .acknowledgements import acknowledge_handler, acknowledge_wildcard_resource
 from .arns import ModelVersionArn
 from .bundling import HANDLER, RUNTIME, handler_code
 from .compliance import Target, Wildcard
+from .invocation import SCHEDULER_ROLE_ID, invoke, scheduler_role
 from .log_group import handler_log_group
 
 # One handler invocation looks at its model for up to 50 s, keeps 60 s in reserve and allows 31 s
@@ -266,35 +266,20 @@ class RunningModelHandler(Construct):
             id,
             description=f"Custom::RekognitionRunningModel: {description} of {scope.node.path}",
             schedule=expression,
-            target=scheduler_targets.LambdaInvoke(
-                self.function,
-                input=scheduler.ScheduleTargetInput.from_object(event),
-                # The target would grant the function and its versions (function:*); the role
-                # already holds a statement for the function alone.
-                role=self._scheduler_role().without_policy_updates(),
-                # The next event looks again anyway: a retry would only overlap it.
-                retry_attempts=0,
-            ),
+            target=invoke(self.function, self._scheduler_role(), event),
         )
         schedule.node.add_dependency(resource)
         return schedule
 
     def _scheduler_role(self) -> iam.Role:
         """The one role the stack's schedules (repair, running windows) invoke the handler with (made at first use)."""
-        existing = self.node.try_find_child("SchedulerRole")
+        existing = self.node.try_find_child(SCHEDULER_ROLE_ID)
         if isinstance(existing, iam.Role):
             return existing
-        stack = Stack.of(self)
-        role = iam.Role(
+        role = scheduler_role(
             self,
-            "SchedulerRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
+            self.function,
             description="Invokes the Custom::RekognitionRunningModel handler for drift repair and running windows",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])
         )
         acknowledge_handler(
             {
