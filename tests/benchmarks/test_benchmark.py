@@ -39,7 +39,8 @@ def test_a_small_simulated_run_of_the_real_handler() -> None:
         assert (deployment.create_status, deployment.delete_status) == ("SUCCESS", "SUCCESS")
         assert deployment.running_at and deployment.create_answered >= deployment.running_at
         assert deployment.stopped_at and deployment.delete_answered >= deployment.stopped_at
-        assert deployment.invocations >= 4 and deployment.describe_calls_while_creating >= 10
+        # The first look, and the one that saw it RUNNING at least; fewer than one every 10 s of the start.
+        assert deployment.invocations >= 3 and 2 <= deployment.describe_calls_while_creating < 15
 
 
 def test_a_simulation_undoes_its_patches() -> None:
