@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from running_model.settings import Timing
+
 from simulation import LIMITED_OPERATIONS, Deployment, Simulation
 from synth_scale import SynthResult
 
@@ -15,6 +17,7 @@ TARGET_LATENCY_P95 = 10.0
 TARGET_DESCRIBES_PER_MINUTE = 6.0
 TARGET_DESCRIBES_SHARE = 1 / 3  # of today's cadence's, per start with history
 TARGET_SYNTH_RATIO = 1.5
+STEP_SECONDS = Timing().step_seconds  # between two dense looks
 # The ceilings a stack of many models meets (AWS defaults): Rekognition's budget for the calls the
 # handler makes (the simulation's rate per operation), EventBridge's rules per event bus (each
 # request in progress holds one poll rule), Lambda's concurrent executions per account and Region.
@@ -52,7 +55,11 @@ class Scale:
     peak_policy_statements: int
     peak_tps: dict[str, int] = field(default_factory=dict)  # successful calls in one simulated second, most
     throttled: dict[str, int] = field(default_factory=dict)  # ThrottlingException answers
-    busiest_describe_minute: float = 0.0  # DescribeProjectVersions attempts a second, busiest minute
+    # DescribeProjectVersions a second over the busiest minute: attempts (throttled ones and botocore's
+    # retries of them included), and those answered.
+    busiest_describe_minute: float = 0.0
+    busiest_describe_minute_answered: float = 0.0
+    describe_attempts: int = 0
 
     @classmethod
     def of(cls, simulation: Simulation, deployments: list[Deployment]) -> Scale:
@@ -68,8 +75,6 @@ class Scale:
                 per_second[call.operation][second] += 1
             if call.operation == "DescribeProjectVersions":
                 attempts[second] += 1
-        last = max(attempts, default=0)
-        busiest = max((sum(attempts[s] for s in range(t, t + 60)) for t in range(0, last + 1)), default=0)
         return cls(
             models=len(deployments),
             rate=simulation.rate_limit_per_operation,
@@ -79,7 +84,9 @@ class Scale:
             peak_policy_statements=simulation.peak_policy_statements,
             peak_tps={operation: max(counts.values(), default=0) for operation, counts in per_second.items()},
             throttled=dict(throttled),
-            busiest_describe_minute=busiest / 60,
+            busiest_describe_minute=_busiest_minute(attempts),
+            busiest_describe_minute_answered=_busiest_minute(per_second["DescribeProjectVersions"]),
+            describe_attempts=sum(attempts.values()),
         )
 
     @property
@@ -93,13 +100,17 @@ class Scale:
 
     @property
     def all_answered(self) -> bool:
-        return all(d.create_answered and d.delete_answered for d in self.deployments)
+        """Every Create answered, and every Delete sent (after a SUCCESS) answered."""
+        return all(d.create_answered and (d.delete_answered or not d.delete_sent) for d in self.deployments)
+
+    @property
+    def describes_throttled_share(self) -> float:
+        return self.throttled.get("DescribeProjectVersions", 0) / max(self.describe_attempts, 1)
 
     def lines(self) -> list[str]:
         ds = self.deployments
         created = max(d.create_answered for d in ds) - min(d.create_sent for d in ds)
         answered = [d for d in ds if d.create_status == "SUCCESS"]
-        p95 = percentile([d.running_to_success for d in answered], 95) if answered else float("nan")
         worst = max((d.running_to_success for d in answered), default=float("nan"))
         used = ", ".join(
             f"{operation} {self.peak_tps.get(operation, 0)} ({self.throttled.get(operation, 0)} throttled)"
@@ -109,25 +120,44 @@ class Scale:
             f"{self.models} models at once (starts of 10-30 min with history), one handler, Rekognition limited to "
             f"{self.rate:g} TPS per operation: {self.failures} failures; all RUNNING {_yes(self.all_running)}; "
             f"all answered {_yes(self.all_answered)}; all SUCCESS after {created / 60:.1f} min; "
-            f"RUNNING->SUCCESS p95 {p95:.1f} s, max {worst:.1f} s",
-            f"  peak calls a second used (throttled attempts): {used}",
-            f"  DescribeProjectVersions attempts a second, busiest minute: {self.busiest_describe_minute:.2f}; "
-            f"at most {self.peak_rules} poll rules and {self.peak_concurrency} invocations at once; "
-            f"{self.peak_policy_statements} policy statements added by the handler",
+            f"RUNNING->SUCCESS p95 {self.p95():.1f} s, max {worst:.1f} s",
+            f"  peak calls answered in one simulated second (throttled attempts): {used}",
+            f"  DescribeProjectVersions a second over the busiest minute: {self.busiest_describe_minute_answered:.2f} "
+            f"answered of {self.busiest_describe_minute:.2f} attempted ({100 * self.describes_throttled_share:.0f}% "
+            f"of all {self.describe_attempts} attempts throttled); at most {self.peak_rules} poll rules and "
+            f"{self.peak_concurrency} invocations at once; {self.peak_policy_statements} policy statements added by "
+            "the handler",
+            *(f"  {count} answered FAILED: {reason}" for reason, count in self.reasons().most_common(3)),
         ]
+
+    def p95(self) -> float:
+        answered = [d.running_to_success for d in self.deployments if d.create_status == "SUCCESS"]
+        return percentile(answered, 95) if answered else float("nan")
+
+    def reasons(self) -> Counter[str]:
+        return Counter(d.reason[:160] for d in self.deployments if d.reason)
 
 
 def ceiling(smaller: Scale, larger: Scale) -> str:
-    """Which limit binds first as models started together are added: each use is scaled linearly from
-    ``smaller`` to the limit; and what ``larger`` showed."""
+    """Which limit binds first as models started together are added, and why, from the two runs' figures."""
     n = smaller.models
-    demand = smaller.busiest_describe_minute
+    dense = smaller.rate * STEP_SECONDS  # models a second's budget lets look every step
+    if smaller.throttled.get("DescribeProjectVersions"):
+        api_at, api_why = (
+            float(n),
+            f"at {n} models already {100 * smaller.describes_throttled_share:.0f}% of the DescribeProjectVersions "
+            f"attempts were throttled, the busiest minute answering {smaller.busiest_describe_minute_answered:.1f} "
+            f"a second of the {smaller.rate:g} allowed",
+        )
+    else:
+        api_at = n * smaller.rate / max(smaller.busiest_describe_minute, 1e-9)
+        api_why = f"{n} models asked for {smaller.busiest_describe_minute:.2f} a second in their busiest minute"
     candidates = [
         (
             f"the API budget ({smaller.rate:g} DescribeProjectVersions a second)",
-            n * smaller.rate / max(demand, 1e-9),
-            f"{n} models asked for {demand:.2f} a second in their busiest minute, a model looking densely asks "
-            f"for one every 10 s",
+            api_at,
+            f"{api_why}; a model looking densely asks for one every {STEP_SECONDS:g} s, so the budget serves "
+            f"{dense:.0f} models looking densely at once",
         ),
         (
             f"EventBridge's {RULES_PER_BUS} rules per bus",
@@ -146,10 +176,15 @@ def ceiling(smaller: Scale, larger: Scale) -> str:
     rest = "; ".join(f"{other} at about {at:.0f}" for other, at, _ in others)
     return (
         f"Ceiling: {name} binds first, at about {models:.0f} models started together ({why}); then {rest}. "
-        f"At {larger.models}: {larger.busiest_describe_minute:.2f} describes a second in the busiest minute, "
-        f"{sum(larger.throttled.values())} throttled attempts, {larger.peak_rules} of {RULES_PER_BUS} rules, "
-        f"{larger.peak_concurrency} of {LAMBDA_CONCURRENCY:,} concurrent invocations, {larger.failures} failures."
+        f"At {larger.models}: {100 * larger.describes_throttled_share:.0f}% of describes throttled, "
+        f"{larger.peak_rules} of {RULES_PER_BUS} rules, {larger.peak_concurrency} of {LAMBDA_CONCURRENCY:,} "
+        f"concurrent invocations, {larger.failures} failures, RUNNING->SUCCESS p95 {larger.p95():.1f} s."
     )
+
+
+def _busiest_minute(per_second: Counter[int]) -> float:
+    last = max(per_second, default=0)
+    return max((sum(per_second[s] for s in range(t, t + 60)) for t in range(last + 1)), default=0) / 60
 
 
 def _yes(value: bool) -> str:

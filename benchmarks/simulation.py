@@ -59,6 +59,7 @@ class Deployment:
     delete_sent: float = 0.0
     delete_answered: float = 0.0
     delete_status: str = ""
+    reason: str = ""  # the Reason of a FAILED answer
     running_at: float = 0.0
     stopped_at: float = 0.0
     describe_calls_while_creating: int = 0
@@ -161,6 +162,7 @@ class Simulation:
         lambda_.invoke(create)
         deployment.create_answered, body = self._answer(answers, create["RequestId"])
         deployment.create_status = body["Status"]
+        deployment.reason = body.get("Reason", "") if body["Status"] != "SUCCESS" else ""
         if body["Status"] != "SUCCESS":
             return
         delete = _request("Delete", deployment.arn, logical_id, physical_id=body["PhysicalResourceId"])
@@ -168,6 +170,7 @@ class Simulation:
         lambda_.invoke(delete)
         deployment.delete_answered, body = self._answer(answers, delete["RequestId"])
         deployment.delete_status = body["Status"]
+        deployment.reason = body.get("Reason", "") if body["Status"] != "SUCCESS" else ""
 
     def _watch_policy(
         self, function_name: str, eventbridge: SimulatedEventBridge, deployments: list[Deployment]
