@@ -14,7 +14,8 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from . import contract, gate, lead_time
+from . import contract, gate, lead_time, start_times
+from .cadence import Pace
 from .decision import BILLABLE, RUNNING, STOPPED, STOPPED_STATE, Desired, Observation
 from .holding import Holding
 from .ledger import ResourceRecord
@@ -84,7 +85,10 @@ class Deploy(Steps):
             except RekognitionError as error:
                 return _pending_if_transient(error)
         desired = STOPPED_STATE if idle else Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        outcome = self._run(request, model, desired, guard=holding)
+        pace = None if idle else self._pace(request, tags)
+        outcome = self._run(request, model, desired, guard=holding, pace=pace)
+        if pace is not None and outcome.result is Result.DONE:
+            self._time_start(model, history, pace)
         if outcome.result is Result.PENDING:
             return PENDING
         if outcome.result is Result.YIELDED and holding.superseded:
@@ -151,6 +155,18 @@ class Deploy(Steps):
         request.data[REGISTERED] = spec.version.arn
         state = " (idle: outside its running windows)" if idle else ""
         logger.info("Registered %s as an owner of %s%s", request.owner.logical_id, spec.version.label, state)
+
+    @staticmethod
+    def _time_start(model: ModelVersionClient, history: list[float], pace: Pace) -> None:
+        """Record how long the start this run saw RUNNING took, when its making is known; a failure
+        to write it is logged (the next start goes without it)."""
+        timed = pace.timed_start()
+        if timed is None:
+            return
+        try:
+            start_times.seen_running(model, history, *timed)
+        except RekognitionError as error:
+            logger.warning("Could not record how long the start of %s took (%s)", model.label, error)
 
     @staticmethod
     def _wanted_running(spec: ModelSpec, history: list[float], now: datetime, model: ModelVersionClient) -> bool:

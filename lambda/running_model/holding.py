@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from . import start_times
 from .decision import Verb
 from .lead_time import STARTED_AT_TAG, STARTS_TAG
 from .ownership import Owner, owners, request_of, stopping, wanting
@@ -121,8 +122,11 @@ class Holding:
         return Permit.GO
 
     def acted(self, verb: Verb) -> None:
-        """After a start or stop is made: a stop ends what ``before`` began (``stopped``)."""
-        if verb is Verb.STOP:
+        """After a start or stop is made: a start is recorded to be timed (start_times.py); a stop
+        ends what ``before`` began (``stopped``)."""
+        if verb is Verb.START:
+            start_times.made(self.model, self._clock())
+        else:
             self.stopped()
 
     def stopped(self) -> None:

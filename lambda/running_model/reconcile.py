@@ -7,13 +7,15 @@ their failed calls only as ``ModelCallError``.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from .decision import Desired, Observation, Verb, decide
+from .cadence import Pace
+from .decision import Action, Desired, Observation, Verb, decide
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ class Reconciler:
         guard: Guard | None = None,
         act_once: bool = False,
         seen: Observation | None = None,
+        pace: Pace | None = None,
     ) -> Outcome:
         """Look, decide and act until the model is where it should be, fails, or ``window`` ends.
 
@@ -127,15 +130,31 @@ class Reconciler:
         as done: YIELD ends the run, YIELDED, without acting; WAIT skips this beat's action.
         ``act_once``: the run ends, PENDING, right after its first start or stop.
         ``seen``: the caller's own look, just made, stands for the first.
+        ``pace``: while the model is waited for, look only when it has a look due (cadence.py),
+        from the first look on unless this is the request's first look; it is told of every
+        look, start and stop.
         """
         observation: Observation | None = None
         first = self._clock()
         beats = 0  # looks made or skipped, on the beat that started with the first look
         quiet_until = 0.0
+        throttled = 0  # transient failures in a row: the looks back off while they last
+        action: Action | None = None
+        if pace is not None and not first_look and seen is None:
+            beats = self._beats_until(first, min(pace.next_look(first), window.deadline))
+            if beats * self._step > window.seconds:
+                return Outcome(Result.PENDING)
+            self._sleep(max(0.0, first + beats * self._step - self._clock()))
         while True:
             beats += 1
             try:
-                observation, seen = (seen, None) if seen is not None else (self._look(observation), None)
+                if seen is None:
+                    observation = self._look(observation)
+                    throttled = 0
+                    if pace is not None:
+                        pace.looked(self._clock(), observation.status)
+                else:
+                    observation, seen = seen, None
                 action = decide(observation, self._desired, first_look=first_look)
                 first_look = False
                 if action.verb is Verb.FAIL:
@@ -160,11 +179,15 @@ class Reconciler:
                     quiet_until = self._clock() + self._quiet
                     if made and guard is not None:
                         guard.acted(action.verb)
+                    if made and pace is not None:
+                        (pace.started if action.verb is Verb.START else pace.stopped)(self._clock())
                     if act_once:
                         return Outcome(Result.PENDING, observation, acted=action.verb if made else None)
             except ModelCallError as error:
                 if not error.transient:
                     return Outcome(Result.FAILED, observation, str(error))
+                throttled += 1
+                action = None
                 logger.warning("%s; trying again at the next look", error)
                 if not_done_yet is not None:
                     carry_on, not_done_yet = not_done_yet(), None
@@ -174,11 +197,20 @@ class Reconciler:
             if now >= window.deadline:
                 return Outcome(Result.FAILED, observation, self._late_reason(observation))
             beats, next_look = next_look_on_the_beat(first, beats, self._step, quiet_until)
+            if throttled:  # every failure in a row doubles the wait, so that the service's limit is shared
+                beats = max(beats, self._beats_until(first, now + self._step * 2 ** (throttled - 1)))
+            elif pace is not None and action is not None and action.verb is not Verb.DONE:
+                beats = max(beats, self._beats_until(first, min(pace.next_look(next_look), window.deadline)))
+            next_look = first + beats * self._step
             if next_look - first > window.seconds:
                 return Outcome(Result.PENDING, observation)
             self._sleep(max(0.0, next_look - now))
             if self._clock() - first > window.seconds:  # the sleep overran the window: look no more
                 return Outcome(Result.PENDING, observation)
+
+    def _beats_until(self, first: float, moment: float) -> int:
+        """The first beat (counted from ``first``) at or after ``moment``."""
+        return max(0, math.ceil((moment - first) / self._step - 1e-9))
 
     def _act(self, verb: Verb) -> bool:
         if verb is Verb.START:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import contract, emf, lead_time
+from . import contract, emf, lead_time, start_times
 from .decision import BILLABLE, RUNNING, STARTING, STOPPED_STATE, Desired, Observation, Verb
 from .holding import Holding
 from .ledger import Ledger, LedgerError, ResourceRecord
@@ -190,8 +190,6 @@ class Repairer:
             return Repair(
                 found=observation.status, why_not="nothing to do" if outcome.result is Result.DONE else "not now"
             )
-        if outcome.acted is Verb.START:
-            model.tag(lead_time.STARTED_AT_TAG, lead_time.started_at_value(self._clock()))
         logger.warning(
             "%s: model %s was %s; %s it (%s)",
             owner.logical_id,
@@ -217,11 +215,9 @@ class Repairer:
         if started is not None and observation.status == STARTING:
             model.tag(lead_time.STARTED_AT_TAG, lead_time.started_at_value(started[0], now))
             return history
-        took = lead_time.time_taken(started, now) if started is not None and observation.status == RUNNING else None
-        if took is not None:
-            history = lead_time.remember(history, took)
-            model.tag(lead_time.STARTS_TAG, lead_time.format_history(history))
-        model.untag(lead_time.STARTED_AT_TAG)  # timed, unreadable, or ended otherwise (FAILED, stopped)
+        if started is not None and observation.status == RUNNING:
+            return start_times.seen_running(model, history, started, now)
+        model.untag(lead_time.STARTED_AT_TAG)  # unreadable, or ended otherwise (FAILED, stopped)
         return history
 
     @staticmethod

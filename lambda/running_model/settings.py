@@ -52,6 +52,9 @@ class Timing:
       ServiceTimeout, to clean up and answer in time. Default: 90.
     - ``reserve_seconds``: no new look starts when the Lambda has less time than this left.
       Default: 60 (a throttled call with all its retries fits in it).
+    - ``sparse_limit_seconds``: the longest gap between two looks at a model that cannot be ready
+      yet (cadence.py): a start before its dense phase, a wait nobody timed. At most
+      ``step_seconds``, every step is a look throughout. Default: 300.
     """
 
     poll_interval_minutes: int = 1
@@ -61,6 +64,7 @@ class Timing:
     quiet_seconds: float = 30.0
     deadline_margin_seconds: float = 90.0
     reserve_seconds: float = 60.0
+    sparse_limit_seconds: float = 300.0
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Timing:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, TypeVar
 
+from . import lead_time
+from .cadence import Cadence, Pace
 from .decision import Desired
 from .holding import Holding
 from .model_version import ModelVersion
@@ -92,16 +94,17 @@ class Steps:
         *,
         guard: Holding,
         polling_failures: list[PollingSetupError] | None = None,
+        pace: Pace | None = None,
     ) -> Outcome:
         """Reconcile ``model`` towards ``desired`` within the invocation's window.
 
         On a first look that does not finish the request, polling is set up before any start or
         stop. Polling that cannot be set up fails the request at once, unless ``polling_failures``
         is given (a release: a stop is worth making all the same): the failure is then added to it.
+        ``pace``: when the run looks while it waits (Reconciler.run).
         """
         data = request.data
-        if DEADLINE not in data:
-            data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
+        self._set_deadline(request)
         hook = None
         if request.first_look and request.polls is not None:
             polls = request.polls
@@ -121,9 +124,30 @@ class Steps:
             first_look=request.first_look,
             not_done_yet=hook,
             guard=guard,
+            pace=pace,
         )
         _remember_project(model, data)
         return outcome
+
+    def _set_deadline(self, request: Request) -> None:
+        """The request's deadline in Data, set by its first look."""
+        if DEADLINE not in request.data:
+            request.data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
+
+    def _pace(self, request: Request, tags: Mapping[str, str]) -> Pace | None:
+        """How a run waiting for the model to run looks (cadence.py): at the start the version's
+        tags record, else at a wait that began with the request; None when every step is a look."""
+        step, limit = self._timing.step_seconds, self._timing.sparse_limit_seconds
+        if limit <= step:
+            return None
+        history = lead_time.history_in(tags)
+        started = lead_time.started_at(tags.get(lead_time.STARTED_AT_TAG))
+        if started is not None:
+            cadence = Cadence.for_start(started[0], history, step=step, limit=limit)
+            return Pace(cadence, history, made=started[0], looked_before=not request.first_look)
+        self._set_deadline(request)
+        begun = float(request.data[DEADLINE]) - self._budget(service_timeout(request.properties))
+        return Pace(Cadence.for_wait(begun, step=step, limit=limit), history, looked_before=not request.first_look)
 
     def _reconciler(self, model: ModelVersionClient, desired: Desired) -> Reconciler:
         return Reconciler(

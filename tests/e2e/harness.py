@@ -29,6 +29,11 @@ PRODUCTION_TIMING_MINUTES = {
     f"RUNNING_MODEL_{name.upper()}": getattr(Timing(), name) / 60
     for name in ("step_seconds", "window_seconds", "quiet_seconds", "deadline_margin_seconds")
 }
+# The sparse looks' start times are in seconds, not minutes of the schedule (cadence.py): their gaps
+# are kept to four steps, so that the flows exercise the cadence without waiting its minutes.
+PRODUCTION_TIMING_MINUTES["RUNNING_MODEL_SPARSE_LIMIT_SECONDS"] = (
+    4 * PRODUCTION_TIMING_MINUTES["RUNNING_MODEL_STEP_SECONDS"]
+)
 # Not compressed: botocore's retry backoff runs on the real clock, and the reserve (the time a
 # throttled call may take) and the Lambda timeout must leave room for it, as they do in AWS.
 RESERVE_SECONDS = 8.0

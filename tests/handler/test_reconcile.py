@@ -435,7 +435,7 @@ def test_a_create_registers_its_resource_before_it_starts_the_model() -> None:
     polls = Polls(model=model)
     handle(lifecycle_with(model, Clock()), create_event(), polls=polls)
     assert model.calls[:2] == ["tags", "tag"] and model.calls.index("tag") < model.calls.index("start")
-    assert model.tags == {OWNER.key: OWNER.value("req-1")}
+    assert model.tags == {OWNER.key: OWNER.value("req-1"), "running-model:started-at": "1000000 1000000"}
     value = OWNER.value("req-1")
     assert value.startswith("req-1 stack:eu-west-1/") and value.endswith(" Inference/Detector")
 
