@@ -59,7 +59,8 @@ class _StockCrhelper(CfnResource):  # type: ignore[misc]
 def load_baseline(clock: VirtualClock, eventbridge: SimulatedEventBridge, answers: AnswerBook) -> Any:
     helper = _StockCrhelper(clock, answers)
     helper._events_client = eventbridge.tap(helper._events_client)
-    lifecycle = Lifecycle(dataclasses.replace(Timing(), window_seconds=0), clock=clock.now, sleep=clock.sleep)
+    timing = dataclasses.replace(Timing(), window_seconds=0, sparse_limit_seconds=0)  # one look per invocation
+    lifecycle = Lifecycle(timing, clock=clock.now, sleep=clock.sleep)
 
     def handle(event: dict[str, Any], context: Any, *, polling: bool) -> str | None:
         answer = lifecycle.handle(

@@ -58,6 +58,8 @@ class SimulatedLambda:
     timeout_seconds: float = 180.0
     cold_start_seconds: float = 0.8
     invocations: list[Invocation] = field(default_factory=list)
+    peak_concurrency: int = 0  # the most invocations running at once
+    _running: int = 0
     _free: list[ModuleType] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,16 +71,21 @@ class SimulatedLambda:
         self.clock.sleep(self.rng.uniform(0.05, 0.4))  # queueing and delivery
         with self._lock:
             container = self._free.pop() if self._free else None
+            self._running += 1
+            self.peak_concurrency = max(self.peak_concurrency, self._running)
         invocation = Invocation(event["RequestId"], "CrHelperPoll" in event, self.clock.now(), cold=container is None)
         if container is None:
             container = self.load_container()
             self.clock.sleep(self.cold_start_seconds)
         context = Context(self.clock, self.function_name, self.timeout_seconds, invocation.started)
-        container.handler(event, context)
-        invocation.ended = self.clock.now()
-        with self._lock:
-            self.invocations.append(invocation)
-            self._free.append(container)
+        try:
+            container.handler(event, context)
+        finally:
+            invocation.ended = self.clock.now()
+            with self._lock:
+                self._running -= 1
+                self.invocations.append(invocation)
+                self._free.append(container)
 
     def gb_seconds(self, memory_mb: int) -> float:
         return sum(i.ended - i.started for i in self.invocations) * memory_mb / 1024

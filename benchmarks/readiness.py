@@ -32,6 +32,19 @@ MONTH = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 WEEK_HOURS = 7 * 24.0
 # The construct's wake-ups around an opening's instant (schedule.py, WAKES), in minutes.
 WAKE_AHEAD, WAKE_AFTER, WAKE_STEP = 60, 30, 5
+# A model's typical start (seconds, uniform) and how much one start varies around it (lognormal sigma).
+TYPICAL_START = (600.0, 1800.0)
+SPREAD = 0.12
+
+
+def typical_start(rng: random.Random) -> float:
+    """A model's typical start duration, in seconds: 10 to 30 minutes."""
+    return rng.uniform(*TYPICAL_START)
+
+
+def one_start(rng: random.Random, typical: float, spread: float = SPREAD) -> float:
+    """One start of a model whose typical start is ``typical`` seconds."""
+    return typical * rng.lognormvariate(0.0, spread)
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ def simulate_month(
     seed: int,
     *,
     lead: Callable[[Sequence[float]], float] = lead_seconds,
-    spread: float = 0.12,
+    spread: float = SPREAD,
     seen_late: float = 0.0,
 ) -> Readiness:
     """Every window of the month for ``models`` models; ``spread``: how much one start varies (lognormal
@@ -81,14 +94,14 @@ def simulate_month(
     total = on_time = 0
     extra = final_leads = 0.0
     for _ in range(models):
-        typical = rng.uniform(600, 1800)
+        typical = typical_start(rng)
         history: list[float] = []
         for opening in openings(schedule, *MONTH):
             wakes = [opening + timedelta(minutes=minute) for minute in range(-WAKE_AHEAD, WAKE_AFTER + 1, WAKE_STEP)]
             ahead = timedelta(seconds=lead(history) + WAKE_STEP * 60)  # the last wake-up leaving the lead
             started = next((wake for wake in wakes if opening - wake <= ahead), opening)
             started += timedelta(seconds=rng.uniform(0.0, INVOCATION_SECONDS))  # the invocation's own delay
-            running_at = started + timedelta(seconds=typical * rng.lognormvariate(0.0, spread))
+            running_at = started + timedelta(seconds=one_start(rng, typical, spread))
             early = (opening - running_at).total_seconds()
             total += 1
             on_time += early >= 0
