@@ -35,7 +35,7 @@ LIMITED_OPERATIONS = (
 # The variants: the handler as it is; the same with today's cadence (a look every step from the
 # start on, whatever the model's history); crhelper's defaults around the same decisions.
 VARIANTS = ("ours", "today", "baseline")
-# A sparse limit no longer than the step: a look every step throughout, the cadence before issue 22.
+# A sparse limit no longer than the step: a look every step throughout, the cadence before the sparse looks.
 TODAY_ENVIRONMENT = {"RUNNING_MODEL_SPARSE_LIMIT_SECONDS": "10"}
 STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/Bench/4b7e5a40-0000-11f1-8000-0a1b2c3d4e5f"
 MEMORY_MB = 256
