@@ -233,6 +233,7 @@ def test_hundreds_of_versions_over_pages_under_a_rate_limit(account: FakeAccount
         if index % 50 == 0:
             account.register(arn, live, "Model")
     account.rekognition.set_rate_limit(None, 40)
+    account.rekognition.throttle_burst("ListTagsForResource", 2)  # reached however slow the machine
     ran = cli("status", "--json")
     document = json.loads(ran.out)
     assert only_progress(ran.err) and document["summary"]["versions"] == 250
