@@ -85,7 +85,7 @@ class Deploy(Steps):
             except RekognitionError as error:
                 return _pending_if_transient(error)
         desired = STOPPED_STATE if idle else Desired(running=True, min_units=spec.min_units, max_units=spec.max_units)
-        pace = None if idle else self._pace(request, tags)
+        pace = None if idle else self._pace(request, tags, history)
         outcome = self._run(request, model, desired, guard=holding, pace=pace)
         if pace is not None and outcome.result is Result.DONE:
             self._time_start(model, history, pace)

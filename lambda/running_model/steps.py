@@ -134,13 +134,13 @@ class Steps:
         if DEADLINE not in request.data:
             request.data[DEADLINE] = self._clock() + self._budget(service_timeout(request.properties))
 
-    def _pace(self, request: Request, tags: Mapping[str, str]) -> Pace | None:
+    def _pace(self, request: Request, tags: Mapping[str, str], history: list[float]) -> Pace | None:
         """How a run waiting for the model to run looks (cadence.py): at the start the version's
-        tags record, else at a wait that began with the request; None when every step is a look."""
+        ``tags`` record, timed by its recent starts (``history``, as read from them), else at a wait
+        that began with the request; None when every step is a look."""
         step, limit = self._timing.step_seconds, self._timing.sparse_limit_seconds
         if limit <= step:
             return None
-        history = lead_time.history_in(tags)
         started = lead_time.started_at(tags.get(lead_time.STARTED_AT_TAG))
         if started is not None:
             cadence = Cadence.for_start(started[0], history, step=step, limit=limit)
